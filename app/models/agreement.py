@@ -1,0 +1,119 @@
+"""Agreements (afspraken), their search terms (zoektermen) and categories (rubrieken)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, Cents, Timestamp, enum_type, utcnow
+
+if TYPE_CHECKING:
+    from app.models.organisation import BankAccount, Organisation
+    from app.models.participant import Participant
+
+
+class Direction(enum.StrEnum):
+    INCOME = "inkomst"
+    EXPENSE = "uitgave"
+
+
+class Frequency(enum.StrEnum):
+    WEEK = "week"
+    FOUR_WEEKS = "4-weken"
+    MONTH = "maand"
+    QUARTER = "kwartaal"
+    YEAR = "jaar"
+
+
+class CategoryKind(enum.StrEnum):
+    INCOME = "inkomen"
+    FIXED_COST = "vaste_last"
+    ALLOWANCE = "leefgeld"
+    OTHER = "overig"
+
+
+class Category(Base):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # Dutch, shown in the UI
+    kind: Mapped[CategoryKind] = mapped_column(enum_type(CategoryKind, "category_kind"))
+    # The four fixed costs every 'volledig' participant must have: huur, energie, water,
+    # zorgverzekering.
+    mandatory: Mapped[bool] = mapped_column(default=False)
+
+
+class Agreement(Base):
+    """One expected money flow of one participant with one organisation."""
+
+    __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint("amount_cents >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "valid_through IS NULL OR valid_through >= valid_from", name="valid_period"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    # Empty for leefgeld and private transfers: the counter account is the participant's own.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    counter_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_accounts.id", ondelete="SET NULL"), index=True
+    )
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
+    direction: Mapped[Direction] = mapped_column(enum_type(Direction, "direction"))
+    amount_cents: Mapped[int] = mapped_column(Cents)  # expected amount, always positive
+    tolerance_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("2.00"))
+    frequency: Mapped[Frequency] = mapped_column(enum_type(Frequency, "frequency"))
+    # Day of month (1-31) for monthly and longer schedules, ISO weekday (1-7) for weekly ones.
+    day: Mapped[int | None] = mapped_column(SmallInteger)
+    description: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[date]
+    valid_through: Mapped[date | None]
+    mandatory: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    participant: Mapped[Participant] = relationship(back_populates="agreements")
+    organisation: Mapped[Organisation | None] = relationship()
+    counter_account: Mapped[BankAccount | None] = relationship()
+    category: Mapped[Category] = relationship()
+    search_terms: Mapped[list[SearchTerm]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan", order_by="SearchTerm.id"
+    )
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_through is None or day <= self.valid_through)
+
+
+class SearchTerm(Base):
+    """A reference that identifies this participant in the payment text.
+
+    ``normalised`` is what the matcher indexes (case, spaces, dots and dashes removed);
+    ``learned`` marks terms added by "remember this" so a clerk can find and forget them.
+    """
+
+    __tablename__ = "agreement_search_terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+    )
+    term: Mapped[str] = mapped_column(String(140))
+    normalised: Mapped[str] = mapped_column(String(140), index=True)
+    learned: Mapped[bool] = mapped_column(default=False)
+    created_by: Mapped[str | None] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="search_terms")
