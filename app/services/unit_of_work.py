@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import StaleDataError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
 
 from app.errors import ConflictError
@@ -30,6 +30,11 @@ from app.models.base import utcnow
 
 if TYPE_CHECKING:
     from app.db import Database
+
+
+CONFLICT = ConflictError(
+    "Iemand anders heeft dit intussen gewijzigd. Laad het opnieuw en probeer het nog eens."
+)
 
 
 @dataclass
@@ -58,11 +63,13 @@ class UnitOfWork:
         self._pending = []
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type, exc, traceback) -> None:
         assert self._session is not None
         self._session.rollback()  # a no-op after commit()
         self._session.close()
         self._session = None
+        if exc_type is not None and issubclass(exc_type, StaleDataError):
+            raise CONFLICT from None
 
     def record(
         self,
@@ -85,17 +92,15 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self._pending, "every service call leaves an audit row"
-        try:
-            self.session.flush()
-            _append_audit(self.session, self.actor, self._pending)
-            self.session.commit()
-        except StaleDataError:
-            self.session.rollback()
-            raise ConflictError(
-                "Iemand anders heeft dit intussen gewijzigd. Laad het opnieuw en probeer het nog "
-                "eens."
-            ) from None
+        self.session.flush()
+        _append_audit(self.session, self.actor, self._pending)
+        self.session.commit()
         self._pending = []
+
+    def check_version(self, obj: Base, expected_version: int | None) -> None:
+        """Refuse to save over a change somebody else made since the screen loaded ``obj``."""
+        if expected_version is not None and obj.version != expected_version:
+            raise CONFLICT
 
 
 def snapshot(obj: Base, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:

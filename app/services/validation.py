@@ -74,8 +74,8 @@ def postcode(value: str) -> str:
 
 def kvk(value: object) -> str:
     digits = re.sub(r"\s", "", str(value))
-    if digits.isdigit() and len(digits) < 8:
-        digits = digits.zfill(8)
+    if digits.isdigit() and len(digits) == 7:
+        digits = "0" + digits  # a spreadsheet drops the leading zero
     if not re.fullmatch(r"\d{8}", digits):
         raise ValidationError(f"Ongeldig KvK-nummer: {value!r} (8 cijfers)", "KvK-nummer")
     return digits
@@ -144,7 +144,7 @@ def cents(value: object, label: str = "bedrag", *, allow_zero: bool = False) -> 
         raw = str(value).replace("€", "").replace("\u00a0", "").strip().replace(" ", "")
         if re.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d{1,2})?|-?\d+,\d{1,2}", raw):
             raw = raw.replace(".", "").replace(",", ".")  # Dutch notation
-        elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d{1,2})?", raw):
+        elif re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d{1,2}", raw):  # 1,234.56; not 12,345
             raw = raw.replace(",", "")
         try:
             amount = Decimal(raw)
@@ -192,3 +192,12 @@ def choice(value: object, options: type[E], label: str) -> E:
 
 def _fold(value: str) -> str:
     return re.sub(r"[\s_]+", " ", value.strip().lower())
+
+
+def whole_cents(value: object, label: str) -> int:
+    """An amount already in integer cents (from a form or a service call), not negative."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"Ongeldig {label}: {value!r} (verwacht hele centen)", label)
+    if value < 0:
+        raise ValidationError(f"Ongeldig {label}: mag niet negatief zijn", label)
+    return value
