@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.errors import UserError
+from app.errors import UserError, first_line
 
 if TYPE_CHECKING:
     from app.services.unit_of_work import UnitOfWork
@@ -128,7 +128,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
     except OperationalError as exc:
-        raise UserError(f"Kan de database niet openen: {_first_line(exc)}") from None
+        raise UserError(f"Kan de database niet openen: {first_line(exc)}") from None
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
@@ -212,7 +212,3 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -21,3 +21,9 @@ class NotFoundError(UserError):
 
 class ConflictError(UserError):
     """Somebody else changed or booked the same thing first."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error (a driver's message can run to many lines)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.errors import NotFoundError, ValidationError
 from app.models import (
@@ -321,7 +321,3 @@ def _check_unique(uow: UnitOfWork, values: dict, own_id: int | None = None) -> N
 def _check_employee(uow: UnitOfWork, employee_id: int | None) -> None:
     if employee_id is not None and uow.session.get(Employee, employee_id) is None:
         raise ValidationError(f"Medewerker {employee_id} bestaat niet", "contactpersoon")
-
-
-def count_participants(session) -> int:
-    return session.scalar(select(func.count()).select_from(Participant)) or 0

@@ -1,0 +1,209 @@
+"""The command line (DESIGN §7): the same services as the desktop client, for scripts and CI.
+
+Exit status 0 on success; otherwise non-zero with a one-line reason on stderr (a refused
+workbook adds one line per bad row). Never a traceback: unexpected errors go to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from app import __version__
+from app.db import APP_NAME, Database, current_revision, head_revision, make_engine, resolve_url
+from app.db import upgrade as upgrade_schema
+from app.errors import UserError, first_line
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="huishoudboekje",
+        description="Huishoudboekje: backoffice voor budgetbeheer van de gemeente.",
+    )
+    parser.add_argument("--db", metavar="URL",
+                        help="SQLAlchemy-URL van de database (standaard: HHB_DATABASE_URL, "
+                             "anders het ingebouwde bestand)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMANDO")
+
+    gui = commands.add_parser("gui", help="open het programma (standaard)")
+    gui.add_argument("--demo", action="store_true",
+                     help="vul een lege database eerst met demodata")
+    gui.set_defaults(run=run_gui)
+
+    demo = commands.add_parser("demo", help="vul de database met realistische demodata")
+    demo.add_argument("--participants", type=int, default=50, metavar="N")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.set_defaults(run=run_demo)
+
+    database = commands.add_parser("db", help="databaseschema")
+    db_commands = database.add_subparsers(dest="db_command", metavar="ACTIE", required=True)
+    db_commands.add_parser("upgrade", help="maak of werk het schema bij").set_defaults(
+        run=run_db_upgrade)
+    db_commands.add_parser("version", help="toon de schemaversie").set_defaults(
+        run=run_db_version)
+
+    accounts = commands.add_parser("accounts", help="gemeentelijke rekeningen")
+    account_commands = accounts.add_subparsers(dest="accounts_command", metavar="ACTIE",
+                                               required=True)
+    add_account = account_commands.add_parser("add", help="registreer een gemeentelijke rekening")
+    add_account.add_argument("iban")
+    add_account.add_argument("--name", required=True)
+    add_account.set_defaults(run=run_accounts_add)
+
+    dossiers = commands.add_parser("dossiers", help="dossiers")
+    dossier_commands = dossiers.add_subparsers(dest="dossiers_command", metavar="ACTIE",
+                                               required=True)
+    import_dossiers = dossier_commands.add_parser("import", help="lees een werkmap (.xlsx) in")
+    import_dossiers.add_argument("file", type=Path)
+    import_dossiers.set_defaults(run=run_dossiers_import)
+
+    users = commands.add_parser("users", help="medewerkers")
+    user_commands = users.add_subparsers(dest="users_command", metavar="ACTIE", required=True)
+    add_user = user_commands.add_parser("add", help="voeg een medewerker toe")
+    add_user.add_argument("username", metavar="NAME")
+    add_user.add_argument("--role", required=True,
+                          choices=["backoffice", "frontoffice", "teamleader", "beheerder"])
+    add_user.add_argument("--full-name", dest="full_name")
+    add_user.set_defaults(run=run_users_add)
+
+    audit = commands.add_parser("audit", help="logboek van wijzigingen")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTIE", required=True)
+    audit_commands.add_parser("verify", help="controleer dat het logboek ongeschonden is"
+                              ).set_defaults(run=run_audit_verify)
+    return parser
+
+
+def open_database(args) -> Database:
+    return Database.open(resolve_url(args.db))
+
+
+def run_gui(args) -> int:
+    from app.ui.app import run
+
+    return run(resolve_url(args.db), demo=args.demo)
+
+
+def run_demo(args) -> int:
+    from app.services.demo import create_demo
+
+    if args.participants < 1:
+        raise UserError("--participants moet minstens 1 zijn")
+    db = open_database(args)
+    summary = create_demo(db.unit_of_work(), args.participants, seed=args.seed)
+    print(f"Demodata aangemaakt in {db.describe()}: {summary}")
+    return 0
+
+
+def run_db_upgrade(args) -> int:
+    engine = make_engine(resolve_url(args.db))
+    before, after = upgrade_schema(engine)
+    if before == after:
+        print(f"Schema is al bij: versie {after}")
+    else:
+        print(f"Schema bijgewerkt: {before or 'leeg'} → {after}")
+    return 0
+
+
+def run_db_version(args) -> int:
+    engine = make_engine(resolve_url(args.db))
+    print(f"database: {current_revision(engine) or 'leeg'}; programma: {head_revision()}")
+    return 0
+
+
+def run_accounts_add(args) -> int:
+    from app.services.accounts import add_municipal_account
+
+    db = open_database(args)
+    add_municipal_account(db.unit_of_work(), args.iban, args.name)
+    print(f"Rekening {args.iban} ({args.name}) geregistreerd")
+    return 0
+
+
+def run_dossiers_import(args) -> int:
+    from app.services.dossier_import import import_workbook
+
+    db = open_database(args)
+    summary = import_workbook(db.unit_of_work(), args.file)
+    print(f"{args.file.name}: {summary}")
+    return 0
+
+
+def run_users_add(args) -> int:
+    from app.services.employees import add_employee
+
+    db = open_database(args)
+    add_employee(db.unit_of_work(), args.username, args.role, name=args.full_name)
+    print(f"Medewerker {args.username} ({args.role}) toegevoegd")
+    return 0
+
+
+def run_audit_verify(args) -> int:
+    from app.services.audit import verify
+
+    db = open_database(args)
+    with db.read() as session:
+        report = verify(session)
+    if report.ok:
+        print(f"Logboek in orde: {report.rows} rijen")
+        return 0
+    print(f"huishoudboekje: logboek is geschonden ({len(report.problems)} problemen)",
+          file=sys.stderr)
+    for problem in report.problems:
+        print(f"  {problem}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def log_file() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)) / "huishoudboekje.log"
+
+
+def report_unexpected(exc: BaseException) -> Path | None:
+    """Keep the traceback for a developer, out of the user's sight."""
+    try:
+        path = log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as out:
+            out.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = getattr(args, "run", None) or run_gui
+    if args.command is None:
+        args.demo = False
+    try:
+        return run(args)
+    except UserError as exc:
+        lines = str(exc).splitlines() or [type(exc).__name__]
+        print(f"huishoudboekje: {lines[0]}", file=sys.stderr)
+        for problem in getattr(exc, "problems", []):
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("huishoudboekje: afgebroken", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback shown
+        where = report_unexpected(exc)
+        detail = f" (details in {where})" if where else ""
+        print(f"huishoudboekje: onverwachte fout: {type(exc).__name__}: {first_line(exc)}"
+              f"{detail}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The command line of DESIGN §7: exit status and one-line reasons, on both databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from app.cli import main
+from app.db import Database, head_revision
+from app.models import BankAccount, Employee
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_db_upgrade_creates_the_schema_then_says_it_is_current(capsys, empty_db_url):
+    code, out, _ = run(capsys, "--db", empty_db_url, "db", "upgrade")
+    assert code == 0 and f"leeg → {head_revision()}" in out
+    code, out, _ = run(capsys, "--db", empty_db_url, "db", "upgrade")
+    assert code == 0 and "al bij" in out
+
+
+def test_accounts_add_and_refusal(capsys, db_url):
+    code, out, _ = run(capsys, "--db", db_url, "accounts", "add", "NL86INGB0002445588",
+                       "--name", "Gemeente Utrecht")
+    assert code == 0, out
+    database = Database.open(db_url)
+    with database.read() as session:
+        assert session.scalar(select(BankAccount.holder_name)) == "Gemeente Utrecht"
+    code, out, err = run(capsys, "--db", db_url, "accounts", "add", "NL86INGB0002445589",
+                         "--name", "Fout")
+    assert code == 1 and out == ""
+    assert err == "huishoudboekje: Ongeldig IBAN: 'NL86INGB0002445589'\n"
+    database.dispose()
+
+
+def test_users_add(capsys, db_url):
+    code, _, _ = run(capsys, "--db", db_url, "users", "add", "fatma", "--role", "teamleader",
+                     "--full-name", "Fatma Öztürk")
+    assert code == 0
+    database = Database.open(db_url)
+    with database.read() as session:
+        employee = session.scalar(select(Employee))
+    assert (employee.username, employee.name, employee.role.value) == (
+        "fatma", "Fatma Öztürk", "teamleader")
+    database.dispose()
+
+
+def test_audit_verify(capsys, db_url):
+    run(capsys, "--db", db_url, "users", "add", "anna", "--role", "backoffice")
+    code, out, _ = run(capsys, "--db", db_url, "audit", "verify")
+    assert code == 0 and "1 rijen" in out
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_shared_database_without_schema_gives_one_line(capsys, empty_db_url):
+    code, _, err = run(capsys, "--db", empty_db_url, "users", "add", "anna", "--role",
+                       "backoffice")
+    assert code == 1
+    assert err.count("\n") == 1 and "db upgrade" in err
+
+
+def test_environment_variable_chooses_the_database(capsys, monkeypatch, tmp_path):
+    path = tmp_path / "from-env.db"
+    monkeypatch.setenv("HHB_DATABASE_URL", f"sqlite:///{path}")
+    code, _, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and path.exists()
+
+
+def test_unsupported_and_unreachable_databases_give_one_line(capsys):
+    code, _, err = run(capsys, "--db", "mysql://x@localhost/db", "db", "upgrade")
+    assert code == 1 and "wordt niet ondersteund" in err and err.count("\n") == 1
+    code, _, err = run(capsys, "--db", "postgresql://nobody@127.0.0.1:1/none", "db", "version")
+    assert code == 1 and "Kan de database niet openen" in err and err.count("\n") == 1
+
+
+def test_installed_command_shows_no_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--db", f"sqlite:///{tmp_path / 'x.db'}",
+         "accounts", "add", "geen-iban", "--name", "X"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr == "huishoudboekje: Ongeldig IBAN: 'geen-iban'\n"
+    assert "Traceback" not in done.stdout + done.stderr
