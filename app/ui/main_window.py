@@ -27,7 +27,11 @@ class ParticipantTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 5:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         row = self._rows[index.row()]
         values = (row.number, row.name, row.status, row.city or "", row.contact_person or "",
@@ -57,14 +61,16 @@ class MainWindow(QMainWindow):
         self.table.setAlternatingRowColors(True)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.addWidget(self.heading)
         layout.addWidget(self.table)
         self.setCentralWidget(central)
-        self.statusBar().showMessage(
+        self.status_label = QLabel(
             f"Database: {db.describe()}   Gebruiker: {db.default_actor()}   "
             f"Schemaversie: {current_revision(db.engine)}"
         )
+        self.statusBar().addWidget(self.status_label)
