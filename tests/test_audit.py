@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, update
 
+from app.errors import ValidationError
 from app.models import AuditEntry
 from app.services.accounts import add_municipal_account
 from app.services.audit import verify
@@ -46,10 +48,8 @@ def test_removed_row_and_removed_tail_are_detected(db):
 
 def test_failed_service_call_leaves_no_audit_row(db):
     make_history(db)
-    try:
-        add_employee(db.unit_of_work("beheer"), "anna", "backoffice")  # exists already
-    except Exception:
-        pass
+    with pytest.raises(ValidationError, match="bestaat al"):
+        add_employee(db.unit_of_work("beheer"), "anna", "backoffice")
     with db.read() as session:
         report = verify(session)
     assert report.ok and report.rows == 4

@@ -14,7 +14,8 @@ from app.services import validation
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("NL91ABNA0417164300", "NL91ABNA0417164300"), ("nl91 abna 0417 1643 00", "NL91ABNA0417164300")],
+    [("NL91ABNA0417164300", "NL91ABNA0417164300"),
+     ("nl91 abna 0417 1643 00", "NL91ABNA0417164300")],
 )
 def test_valid_iban_is_normalised(value, expected):
     assert validation.iban(value) == expected

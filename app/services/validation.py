@@ -159,6 +159,18 @@ def cents(value: object, label: str = "bedrag", *, allow_zero: bool = False) -> 
     return int(amount * 100)
 
 
+def whole_number(value: object, label: str, low: int, high: int) -> int:
+    """A whole number from low to high inclusive: 5, 5.0 and '5' are the same."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    raw = str(value).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+        raise ValidationError(
+            f"Ongeldige {label}: {value!r} (een geheel getal van {low} tot en met {high})", label
+        )
+    return int(raw)
+
+
 def percent(value: object, label: str = "marge") -> Decimal:
     try:
         amount = Decimal(str(value).replace(",", ".").replace("%", "").strip())
