@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationError
@@ -54,6 +54,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import validation
+from app.services.bulk import insert_rows
 
 if TYPE_CHECKING:
     from app.services.unit_of_work import UnitOfWork
@@ -752,10 +753,9 @@ class _Planner:
 
 
 def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
-    """One executemany (insertmanyvalues where the driver wants it) for all rows of a table.
-    The Core table is used: the ORM's bulk path would only add per-row bookkeeping."""
-    if rows:
-        session.execute(insert(model.__table__), rows)
+    """All rows of a table at once, through the Core table: the ORM's bulk path would only add
+    per-row bookkeeping."""
+    insert_rows(session, model.__table__, rows)
 
 
 def _allocate_ids(session: Session, model: type, count: int) -> list[int]:

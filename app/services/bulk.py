@@ -1,0 +1,49 @@
+"""Inserting many rows at once (workbook migration, demo data, later large statements).
+
+SQLite takes one executemany. PostgreSQL takes COPY, several times faster than even pipelined
+INSERTs for tens of thousands of rows; COPY skips SQLAlchemy's Python-side column defaults,
+so they are filled in here first.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
+
+COPY_FROM_ROWS = 500  # below this an INSERT is as fast and simpler
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+        _copy(session, table, rows)
+    else:
+        session.execute(insert(table), rows)
+
+
+def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    given = list(rows[0])
+    defaults = {
+        column.key: column.default
+        for column in table.columns
+        if column.key not in given and column.default is not None
+    }
+    columns = given + list(defaults)
+    # Defaults are evaluated once for the whole batch, as one INSERT statement would.
+    default_values = [
+        default.arg if default.is_scalar else default.arg(None) for default in defaults.values()
+    ]
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([_plain(row[key]) for key in given] + default_values)
+
+
+def _plain(value: Any) -> Any:
+    # Enum columns hold the (Dutch) value; psycopg would otherwise write the member's name.
+    return value.value if isinstance(value, enum.Enum) else value
