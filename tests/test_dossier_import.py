@@ -395,9 +395,8 @@ RULES = [
     (lambda b: _deal(b, 0, category=None), "Afspraken rij 2: rubriek is verplicht"),
     (lambda b: _deal(b, 0, day=32),
      "Afspraken rij 2: Ongeldige dag_van_maand: 32 (een geheel getal van 1 tot en met 31)"),
-    (lambda b: _deal(b, 3, day=15),
-     "Afspraken rij 5: dag_van_maand 15 past niet bij frequentie week: vul een weekdag in "
-     "(1 = maandag … 7 = zondag) of laat het leeg"),
+    (lambda b: _deal(b, 0, amount="-1.234,56"),
+     "Afspraken rij 2: Ongeldig bedrag: '-1.234,56' (moet groter dan 0 zijn)"),
     (lambda b: _deal(b, 0, frequency="dagelijks"),
      "Afspraken rij 2: Ongeldige frequentie: 'dagelijks' (kies uit week | 4-weken | maand | "
      "kwartaal | jaar)"),
@@ -406,6 +405,21 @@ RULES = [
     (lambda b: _deal(b, 1, valid_through=date(2024, 2, 1)),
      "Afspraken rij 3: De afspraak eindigt (01-02-2024) vóór de startdatum (01-03-2024)"),
 ]
+
+
+def test_exported_signs_and_inapplicable_days_are_read_sensibly(db, uow, tmp_path):
+    """Payments exported as negative amounts are payments; a day of the month on a weekly
+    agreement does not apply and does not stop a migration."""
+    book = good_book()
+    _deal(book, 1, amount="-650,00")  # huur, richting uitgave
+    _deal(book, 2, amount=-98.5)  # energie, richting uitgave
+    _deal(book, 3, day=15)  # leefgeld, weekly
+    import_workbook(uow, write(tmp_path, book))
+    with db.read() as session:
+        deals = {a.category.name: a for a in session.scalars(select(Agreement))}
+    assert deals["huur"].amount_cents == 65_000
+    assert deals["energie"].amount_cents == 9_850
+    assert deals["leefgeld"].day is None
 
 
 @pytest.mark.parametrize(("spoil", "message"), RULES, ids=[m for _, m in RULES])
@@ -420,14 +434,14 @@ def test_each_rule_refuses_the_workbook_with_sheet_and_row(db, uow, tmp_path, sp
 def test_all_problems_are_listed_at_once(db, uow, tmp_path):
     book = good_book()
     _person(book, 0, bsn="123456789", postcode="x")
-    _deal(book, 2, amount=-5)
+    _deal(book, 0, amount=-5)  # negative income
 
     with pytest.raises(WorkbookError) as caught:
         import_workbook(uow, write(tmp_path, book))
 
     assert str(caught.value) == "Werkmap geweigerd: 3 fouten, niets opgeslagen"
     assert [p.split(":")[0] for p in caught.value.problems] == [
-        "Deelnemers rij 2", "Deelnemers rij 2", "Afspraken rij 4"
+        "Deelnemers rij 2", "Deelnemers rij 2", "Afspraken rij 2"
     ]
 
 

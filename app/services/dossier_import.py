@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -563,7 +564,7 @@ class _Planner:
         organisation = self.a_organisation(check, r.organisation)
         iban = self.iban(check, r.counter_iban)
         direction = self.a_direction(check, r.direction)
-        amount = self.a_amount(check, r.amount)
+        amount = self.a_amount(check, _expense_sign_dropped(r.amount, direction))
         description = self.a_description(check, r.description)
         category = self.a_category(check, r.category)
         day = self.a_day(check, r.day)
@@ -582,8 +583,9 @@ class _Planner:
             except ValidationError as exc:
                 check.error(str(exc))
         if frequency is Frequency.WEEK and day is not None and day > 7:
-            check.error(f"dag_van_maand {day} past niet bij frequentie week: vul een weekdag "
-                        "in (1 = maandag … 7 = zondag) of laat het leeg")
+            # A day of the month means nothing for a weekly payment; a migration should not
+            # fail on a column that does not apply. 1-7 is read as the weekday.
+            day = None
 
         participant = None
         if number is not None:
@@ -777,6 +779,18 @@ def _allocate_ids(session: Session, model: type, count: int) -> list[int]:
         return sorted(ids)
     start = session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
     return list(range(start + 1, start + 1 + count))
+
+
+def _expense_sign_dropped(raw: object, direction: Direction | None) -> object:
+    """Some systems export payments as negative amounts: -424,10 with richting 'uitgave'
+    means 424,10 out. A negative amount with richting 'inkomst' stays refused."""
+    if direction is not Direction.EXPENSE:
+        return raw
+    if isinstance(raw, int | float | Decimal) and not isinstance(raw, bool) and raw < 0:
+        return -raw
+    if isinstance(raw, str) and raw.strip().startswith("-"):
+        return raw.strip()[1:]
+    return raw
 
 
 def _sha256(path: Path) -> str:
