@@ -356,7 +356,7 @@ RULES = [
     (lambda b: _person(b, 0, variant="half"),
      "Deelnemers rij 2: Ongeldige variant: 'half' (kies uit volledig | alleen_inkomsten)"),
     (lambda b: _person(b, 0, buffer="-100"),
-     "Deelnemers rij 2: Ongeldig buffer: '-100' (moet groter dan 0 zijn)"),
+     "Deelnemers rij 2: Ongeldig buffer: '-100' (mag niet negatief zijn)"),
     (lambda b: _person(b, 0, paper_overview="misschien"),
      "Deelnemers rij 2: Ongeldige waarde voor papieren_overzicht: 'misschien' (ja of nee)"),
     (lambda b: _person(b, 0, email="jan@"), "Deelnemers rij 2: Ongeldig e-mailadres: 'jan@'"),

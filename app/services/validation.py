@@ -152,6 +152,8 @@ def cents(value: object, label: str = "bedrag", *, allow_zero: bool = False) -> 
             raise ValidationError(f"Ongeldig {label}: {value!r}", label) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
         raise ValidationError(f"Ongeldig {label}: {value!r} (hooguit 2 decimalen)", label)
+    if amount < 0 and allow_zero:
+        raise ValidationError(f"Ongeldig {label}: {value!r} (mag niet negatief zijn)", label)
     if amount < 0 or (amount == 0 and not allow_zero):
         raise ValidationError(f"Ongeldig {label}: {value!r} (moet groter dan 0 zijn)", label)
     if amount >= Decimal("100000000"):
