@@ -89,3 +89,42 @@ def test_installed_command_shows_no_traceback(tmp_path):
     assert done.returncode == 1
     assert done.stderr == "huishoudboekje: Ongeldig IBAN: 'geen-iban'\n"
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_dossiers_import_loads_300_participants_but_one_bad_bsn_stores_nothing(
+    capsys, db_url, tmp_path
+):
+    from dataclasses import replace
+    from datetime import date
+
+    from sqlalchemy import func
+
+    from app.demo import generate_demo
+    from app.importers.workbook import write_workbook
+    from app.models import Agreement, Organisation, Participant
+
+    book = generate_demo(300, seed=3, today=date(2026, 11, 1)).book
+    spoiled = replace(book, participants=list(book.participants))
+    victim = spoiled.participants[149]
+    spoiled.participants[149] = replace(victim, bsn="123456789")
+    write_workbook(spoiled, tmp_path / "fout.xlsx")
+    write_workbook(book, tmp_path / "goed.xlsx")
+
+    code, out, err = run(capsys, "--db", db_url, "dossiers", "import",
+                         str(tmp_path / "fout.xlsx"))
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert lines[0] == "huishoudboekje: Werkmap geweigerd: 1 fout, niets opgeslagen"
+    assert lines[1:] == [f"  Deelnemers rij {victim.row}: Ongeldig BSN ******789: voldoet "
+                         "niet aan de 11-proef"]
+    database = Database.open(db_url)
+    with database.read() as session:
+        for model in (Participant, Organisation, Agreement, Employee):
+            assert session.scalar(select(func.count()).select_from(model)) == 0
+
+    code, out, _ = run(capsys, "--db", db_url, "dossiers", "import", str(tmp_path / "goed.xlsx"))
+    assert code == 0 and "goed.xlsx" in out
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Participant)) == 300
+        assert session.scalar(select(func.count()).select_from(Agreement)) == len(book.agreements)
+    database.dispose()

@@ -79,6 +79,13 @@ class ImportSummary:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def __str__(self) -> str:
+        return (
+            f"{self.participants} deelnemers, {self.agreements} afspraken, "
+            f"{self.search_terms} zoektermen, {self.organisations} nieuwe organisaties, "
+            f"{self.accounts} nieuwe rekeningen, {self.employees} nieuwe medewerkers opgeslagen"
+        )
+
 
 def import_workbook(uow: UnitOfWork, path: str | Path) -> ImportSummary:
     """``huishoudboekje dossiers import FILE.xlsx``: one transaction, one audit row."""
