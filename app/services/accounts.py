@@ -16,13 +16,19 @@ def add_municipal_account(uow: UnitOfWork, iban: str, name: str) -> int:
     iban = validation.iban(iban)
     validation.required(name, "naam")
     with uow:
-        ensure_iban_free(uow.session, iban)
-        account = BankAccount(iban=iban, holder_name=validation.text(name, "naam", 200),
-                              is_municipal=True)
-        uow.session.add(account)
-        uow.record("gemeentelijke rekening toegevoegd", account, after=snapshot(account))
-        uow.commit()
-        return account.id
+        return store_account(uow, "gemeentelijke rekening toegevoegd", iban,
+                             validation.text(name, "naam", 200), is_municipal=True)
+
+
+def store_account(uow: UnitOfWork, action: str, iban: str, holder_name: str, **owner) -> int:
+    """Inside an open unit of work: add the account of one owner (organisation_id=…,
+    participant_id=… or is_municipal=True), audit it and commit."""
+    ensure_iban_free(uow.session, iban)
+    account = BankAccount(iban=iban, holder_name=holder_name, **owner)
+    uow.session.add(account)
+    uow.record(action, account, after=snapshot(account))
+    uow.commit()
+    return account.id
 
 
 def describe_owner(account: BankAccount) -> str:

@@ -55,6 +55,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services import validation
+from app.services.agreements import fold_category_name
 from app.services.bulk import insert_rows
 
 if TYPE_CHECKING:
@@ -128,10 +129,6 @@ def store_book(session: Session, book: DossierBook, actor: str) -> ImportSummary
 def _fold(value: str) -> str:
     """Names and numbers compare without regard to case and repeated spaces."""
     return " ".join(value.split()).casefold()
-
-
-def _fold_category(value: str) -> str:
-    return re.sub(r"[\s_]+", "", value).casefold()
 
 
 def _plain(value: object) -> object:
@@ -369,7 +366,7 @@ class _Planner:
             self.usernames.add(username.casefold())
 
         self.categories: dict[str, tuple[int, bool]] = {
-            _fold_category(name): (cid, mandatory)
+            fold_category_name(name): (cid, mandatory)
             for cid, name, mandatory in session.execute(
                 select(Category.id, Category.name, Category.mandatory)
             )
@@ -560,7 +557,7 @@ class _Planner:
             self._agreement(r)
 
     def _category(self, raw: object) -> tuple[int, bool]:
-        found = self.categories.get(_fold_category(str(raw)))
+        found = self.categories.get(fold_category_name(str(raw)))
         if found is None:
             raise ValidationError(f"Onbekende rubriek: {raw!r}", "rubriek")
         return found

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.errors import NotFoundError, ValidationError
 from app.models import BankAccount, Organisation, OrganisationKind
 from app.services import validation
-from app.services.accounts import ensure_iban_free
+from app.services.accounts import ensure_iban_free, store_account
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 ORGANISATION_FIELDS = ("name", "kvk", "kind", "street", "house_number", "postcode", "city",
@@ -73,13 +73,8 @@ def add_organisation_account(uow: UnitOfWork, organisation_id: int, iban: str) -
     iban = validation.iban(iban)
     with uow:
         organisation = _get(uow, organisation_id)
-        ensure_iban_free(uow.session, iban)
-        account = BankAccount(iban=iban, holder_name=organisation.name,
-                              organisation_id=organisation.id)
-        uow.session.add(account)
-        uow.record("rekening toegevoegd", account, after=snapshot(account))
-        uow.commit()
-        return account.id
+        return store_account(uow, "rekening toegevoegd", iban, organisation.name,
+                             organisation_id=organisation.id)
 
 
 def _get(uow: UnitOfWork, organisation_id: int) -> Organisation:

@@ -23,7 +23,7 @@ from app.models import (
     Variant,
 )
 from app.services import validation
-from app.services.accounts import ensure_iban_free
+from app.services.accounts import ensure_iban_free, store_account
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 S = ParticipantStatus
@@ -259,13 +259,8 @@ def add_participant_account(uow: UnitOfWork, participant_id: int, iban: str) -> 
     iban = validation.iban(iban, "IBAN deelnemer")
     with uow:
         participant = get_participant(uow, participant_id)
-        ensure_iban_free(uow.session, iban)
-        account = BankAccount(iban=iban, holder_name=participant.full_name,
-                              participant_id=participant.id)
-        uow.session.add(account)
-        uow.record("rekening deelnemer toegevoegd", account, after=snapshot(account))
-        uow.commit()
-        return account.id
+        return store_account(uow, "rekening deelnemer toegevoegd", iban, participant.full_name,
+                             participant_id=participant.id)
 
 
 def open_dossier(uow: UnitOfWork, participant_id: int) -> None:
