@@ -156,18 +156,21 @@ def test_allowed_status_paths(db, path):
         assert p.exit_reason is None
 
 
-@pytest.mark.parametrize(
-    ("path", "refused"),
-    [
-        ([], S.ACTIVE),  # no intake
-        ([], S.CANCELLED),
-        ([S.INTAKE], S.CANCELLED),
-        ([S.INTAKE, S.ACTIVE], S.ENDED),  # first opzeggen
-        ([S.INTAKE, S.ACTIVE], S.INTAKE),
-        ([S.ENDED], S.ACTIVE),  # ended is final
-        ([S.ENDED], S.REGISTERED),
-    ],
-)
+# How to reach each status, to try every step that is not allowed from it.
+REACH = {S.REGISTERED: [], S.INTAKE: [S.INTAKE], S.ACTIVE: [S.INTAKE, S.ACTIVE],
+         S.CANCELLED: [S.INTAKE, S.ACTIVE, S.CANCELLED], S.ENDED: [S.ENDED]}
+REFUSED_STEPS = [(REACH[old], new) for old in S for new in S if new not in svc.TRANSITIONS[old]]
+
+
+def test_the_allowed_steps_are_the_designed_ones():
+    allowed = {(old, new) for old in S for new in svc.TRANSITIONS[old]}
+    assert allowed == {(S.REGISTERED, S.INTAKE), (S.REGISTERED, S.ENDED), (S.INTAKE, S.ACTIVE),
+                       (S.INTAKE, S.ENDED), (S.ACTIVE, S.CANCELLED), (S.CANCELLED, S.ACTIVE),
+                       (S.CANCELLED, S.ENDED)}
+
+
+@pytest.mark.parametrize(("path", "refused"), REFUSED_STEPS,
+                         ids=[f"{(p or [S.REGISTERED])[-1]}->{r}" for p, r in REFUSED_STEPS])
 def test_refused_status_steps(db, path, refused):
     pid = new_participant(db)
     for step, status in enumerate(path, start=1):
