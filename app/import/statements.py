@@ -1,0 +1,188 @@
+"""Bank statements as plain data, what every reader returns, and how a file's format is found.
+
+A reader module (camt, mt940, bank_csv) offers ``sniff(head: bytes) -> bool`` (does this file
+look like mine? decided from the content, never the file name) and ``read(path) -> ReadResult``.
+``read_statement_file`` asks every reader; a file no reader claims, or two claim, is refused
+with a reason. Readers raise StatementFileError with one Dutch line for anything they cannot
+read; they never let another exception out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from app.errors import UserError
+
+HEAD_BYTES = 4096
+
+
+class StatementFileError(UserError):
+    """The file cannot be read as a bank statement; the message says why, in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry on a statement (or one detail of a batch entry that carries its own amount).
+
+    ``amount_cents`` is signed as the bank booked it: positive = credit (money in), negative =
+    debit (money out). A reversal keeps the sign of its own booking; ``reversal`` says that it
+    undoes an earlier booking in the opposite direction.
+    """
+
+    booking_date: date
+    amount_cents: int
+    currency: str = "EUR"
+    value_date: date | None = None
+    reversal: bool = False
+    status: str = "BOOK"  # BOOK, PDNG, INFO (camt); readers of other formats give BOOK
+    bank_reference: str | None = None  # AcctSvcrRef; MT940: the bank's reference after '//'
+    entry_reference: str | None = None  # NtryRef
+    end_to_end_id: str | None = None
+    mandate_id: str | None = None
+    transaction_code: str | None = None  # BkTxCd (Domn/Fmly/SubFmly or Prtry), TRTP, code
+    counterparty_name: str | None = None
+    counterparty_iban: str | None = None  # IBAN, or the bank's account number when not IBAN
+    counterparty_bic: str | None = None
+    description: str | None = None  # unstructured remittance text, whitespace folded
+    structured_reference: str | None = None  # betalingskenmerk (CdtrRefInf/Ref, /REMI/STRD/)
+    batch_info: str | None = None  # e.g. "batch PmtInfId …, 12 posten"
+    return_reason: str | None = None  # RtrInf/Rsn, /RTRN/
+    detail_index: int | None = None  # 1, 2 … when a batch entry was split into its details
+
+
+@dataclass(slots=True)
+class StatementData:
+    account: str  # IBAN of the statement's account (or the bank's account number)
+    currency: str = "EUR"
+    statement_id: str | None = None  # Stmt/Id, :20: / :28C:
+    sequence: str | None = None  # ElctrncSeqNb, :28C:
+    period_from: date | None = None
+    period_through: date | None = None
+    opening_balance_cents: int | None = None  # OPBD or PRCD; :60F:/:60M:
+    opening_date: date | None = None
+    closing_balance_cents: int | None = None  # CLBD; :62F:/:62M:
+    closing_date: date | None = None
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReadResult:
+    file_format: str  # "camt.053.001.02", "mt940", "csv-ing", …
+    statements: list[StatementData]
+    bank: str | None = None  # bank name or BIC, when the file says
+    has_balances: bool = True  # CSV exports carry none: then the balance check is skipped
+    warnings: list[str] = field(default_factory=list)  # e.g. foreign currency, no balances
+
+
+def _readers() -> dict[str, object]:
+    # Imported here: each reader module imports this one for the dataclasses.
+    from app.importers import bank_csv, camt, mt940
+
+    return {"camt.053": camt, "MT940": mt940, "CSV": bank_csv}
+
+
+def detect_format(path: Path) -> str:
+    """The name of the one reader that claims this file."""
+    head = _head(path)
+    if not head.strip():
+        raise StatementFileError(f"{path.name} is leeg")
+    claimed = [name for name, reader in _readers().items() if reader.sniff(head)]
+    if not claimed:
+        raise StatementFileError(
+            f"{path.name} is geen bankafschrift dat dit programma kent "
+            "(camt.053, MT940 of een CSV-export van ING, ABN AMRO, Knab of ASN)"
+        )
+    if len(claimed) > 1:
+        raise StatementFileError(
+            f"{path.name} lijkt zowel op {' als op '.join(claimed)}: kies het juiste bestand"
+        )
+    return claimed[0]
+
+
+def read_statement_file(path: str | Path) -> ReadResult:
+    path = Path(path)
+    return _readers()[detect_format(path)].read(path)
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except FileNotFoundError:
+        raise StatementFileError(f"Bestand niet gevonden: {path}") from None
+    except IsADirectoryError:
+        raise StatementFileError(f"{path} is een map, geen bestand") from None
+    except OSError as exc:
+        raise StatementFileError(f"Kan {path.name} niet lezen: {exc.strerror or exc}") from None
+
+
+# -- Golden files: a readable rendering of what a reader made of a file -----------------------
+
+
+def money(cents: int) -> str:
+    sign = "-" if cents < 0 else "+"
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def render(result: ReadResult) -> str:
+    """The text stored next to each sample file in tests/: one line per fact, stable order."""
+    lines = [f"format: {result.file_format}"]
+    if result.bank:
+        lines.append(f"bank: {result.bank}")
+    lines.append(f"balances: {'yes' if result.has_balances else 'no'}")
+    lines += [f"warning: {w}" for w in result.warnings]
+    for number, statement in enumerate(result.statements, start=1):
+        lines.append("")
+        lines.append(f"statement {number}: account {statement.account} {statement.currency}")
+        for label, value in (("id", statement.statement_id), ("sequence", statement.sequence),
+                             ("period", _period(statement))):
+            if value:
+                lines.append(f"  {label}: {value}")
+        if statement.opening_balance_cents is not None:
+            lines.append(f"  opening: {statement.opening_date} "
+                         f"{money(statement.opening_balance_cents)}")
+        if statement.closing_balance_cents is not None:
+            lines.append(f"  closing: {statement.closing_date} "
+                         f"{money(statement.closing_balance_cents)}")
+        lines.append(f"  entries: {len(statement.entries)}")
+        for index, entry in enumerate(statement.entries, start=1):
+            lines += _render_entry(index, entry)
+    return "\n".join(lines) + "\n"
+
+
+def _period(statement: StatementData) -> str | None:
+    if statement.period_from is None and statement.period_through is None:
+        return None
+    return f"{statement.period_from} .. {statement.period_through}"
+
+
+def _render_entry(index: int, entry: Entry) -> list[str]:
+    head = f"  {index}. {entry.booking_date} {money(entry.amount_cents)} {entry.currency}"
+    if entry.value_date and entry.value_date != entry.booking_date:
+        head += f" value {entry.value_date}"
+    if entry.status != "BOOK":
+        head += f" [{entry.status}]"
+    if entry.reversal:
+        head += " REVERSAL"
+    lines = [head]
+    counterparty = " / ".join(
+        v for v in (entry.counterparty_name, entry.counterparty_iban, entry.counterparty_bic) if v
+    )
+    for label, value in (
+        ("counterparty", counterparty),
+        ("text", entry.description),
+        ("structured", entry.structured_reference),
+        ("acctsvcrref", entry.bank_reference),
+        ("ntryref", entry.entry_reference),
+        ("e2e", entry.end_to_end_id),
+        ("mandate", entry.mandate_id),
+        ("code", entry.transaction_code),
+        ("batch", entry.batch_info),
+        ("return", entry.return_reason),
+        ("detail", entry.detail_index),
+    ):
+        if value:
+            lines.append(f"     {label}: {value}")
+    return lines
