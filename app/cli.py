@@ -67,6 +67,21 @@ def build_parser() -> argparse.ArgumentParser:
     import_dossiers.add_argument("file", type=Path)
     import_dossiers.set_defaults(run=run_dossiers_import)
 
+    statements = commands.add_parser(
+        "import", help="lees bankafschriften in (camt.053, MT940, CSV) en koppel ze")
+    statements.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    statements.add_argument("--force", action="store_true",
+                            help="sla een afschrift waarvan het saldo niet klopt toch op, "
+                                 "met een waarschuwing")
+    statements.set_defaults(run=run_import)
+
+    export = commands.add_parser("export", help="exporteer gegevens")
+    export_commands = export.add_subparsers(dest="export_command", metavar="WAT", required=True)
+    export_bookings = export_commands.add_parser(
+        "bookings", help="alle transacties met hun boekingen als CSV")
+    export_bookings.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    export_bookings.set_defaults(run=run_export_bookings)
+
     users = commands.add_parser("users", help="medewerkers")
     user_commands = users.add_subparsers(dest="users_command", metavar="ACTIE", required=True)
     add_user = user_commands.add_parser("add", help="voeg een medewerker toe")
@@ -135,6 +150,53 @@ def run_dossiers_import(args) -> int:
     db = open_database(args)
     summary = import_workbook(db.unit_of_work(), args.file)
     print(f"{args.file.name}: {summary}")
+    return 0
+
+
+def run_import(args) -> int:
+    """One line per file; a bad file is reported and the others are still imported."""
+    from app.services.statement_import import import_statement_file
+
+    db = open_database(args)
+    failed = 0
+    for path in args.files:
+        try:
+            outcome = import_statement_file(db.unit_of_work(), path, force=args.force,
+                                            progress=_progress_line)
+        except UserError as exc:
+            _progress_line(None)
+            failed += 1
+            reason = first_line(exc)
+            if path.name not in reason:  # readers name the file themselves
+                reason = f"{path.name}: {reason}"
+            print(f"huishoudboekje: {reason}", file=sys.stderr)
+            continue
+        _progress_line(None)
+        print(outcome.summary())
+        for warning in outcome.warnings + [w for s in outcome.statements for w in s.warnings]:
+            print(f"  let op: {warning}")
+    return EXIT_ERROR if failed else 0
+
+
+def _progress_line(message: str | None) -> None:
+    """A transient line on a terminal; nothing when output goes to a file or a script."""
+    if not sys.stderr.isatty():
+        return
+    sys.stderr.write("\r\x1b[K" + (f"{message} …" if message else ""))
+    sys.stderr.flush()
+
+
+def run_export_bookings(args) -> int:
+    from app.reports.bookings_csv import write_bookings_csv
+    from app.services.queries import booking_export_rows
+
+    db = open_database(args)
+    try:
+        with db.read() as session, args.out.open("w", encoding="utf-8", newline="") as out:
+            count = write_bookings_csv(booking_export_rows(session), out)
+    except OSError as exc:
+        raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
+    print(f"{count} regels geschreven naar {args.out}")
     return 0
 
 

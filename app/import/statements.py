@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from app.errors import UserError
+from app.formatting import decimal_text
 
 HEAD_BYTES = 4096
 
@@ -122,8 +123,7 @@ def _head(path: Path) -> bytes:
 
 
 def money(cents: int) -> str:
-    sign = "-" if cents < 0 else "+"
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+    return decimal_text(cents, plus=True)
 
 
 def render(result: ReadResult) -> str:

@@ -38,7 +38,9 @@ class Statement(Base):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     # Null for bank CSV exports, which carry no balances.
     opening_balance_cents: Mapped[int | None] = mapped_column(Cents)
+    opening_date: Mapped[date | None]
     closing_balance_cents: Mapped[int | None] = mapped_column(Cents)
+    closing_date: Mapped[date | None]
     warning: Mapped[str | None] = mapped_column(Text)  # e.g. stored with --force
     imported_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
 
@@ -73,9 +75,11 @@ class BankTransaction(Base):
     transaction_code: Mapped[str | None] = mapped_column(String(40))  # BkTxCd / TRTP
     counterparty_name: Mapped[str | None] = mapped_column(String(200))
     counterparty_iban: Mapped[str | None] = mapped_column(String(34), index=True)
+    counterparty_bic: Mapped[str | None] = mapped_column(String(11))
     description: Mapped[str | None] = mapped_column(Text)
     structured_reference: Mapped[str | None] = mapped_column(String(40))  # betalingskenmerk
     batch_info: Mapped[str | None] = mapped_column(Text)
+    return_reason: Mapped[str | None] = mapped_column(String(40))  # RtrInf, /RTRN/
     occurrence: Mapped[int] = mapped_column(Integer, default=1)
     # Kept by the booking services: the transaction is in the queue exactly while not fully
     # booked. ``version`` makes two clerks booking one transaction collide visibly.

@@ -10,7 +10,6 @@ plain Python; rows are written with one executemany per table and ids are handed
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationError
+from app.formatting import sha256_of
 from app.importers.terms import normalise_term, split_terms
 from app.importers.workbook import (
     AGREEMENT_SHEET,
@@ -98,7 +98,7 @@ def import_workbook(uow: UnitOfWork, path: str | Path) -> ImportSummary:
             AUDIT_ACTION,
             "workbook",
             None,
-            after={"file_name": path.name, "sha256": _sha256(path), **summary.as_dict()},
+            after={"file_name": path.name, "sha256": sha256_of(path), **summary.as_dict()},
         )
         uow.commit()
     return summary
@@ -796,10 +796,3 @@ def _expense_sign_dropped(raw: object, direction: Direction | None) -> object:
         return raw.strip()[1:]
     return raw
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
