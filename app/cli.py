@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="vul de database met realistische demodata")
     demo.add_argument("--participants", type=int, default=50, metavar="N")
     demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--statements-folder", dest="statements_folder", type=Path, metavar="PATH",
+                      help="schrijf de bankafschriften van de demo ook als camt.053-bestanden "
+                           "in deze map, om het inlezen zelf te proberen")
     demo.set_defaults(run=run_demo)
 
     database = commands.add_parser("db", help="databaseschema")
@@ -114,8 +117,12 @@ def run_demo(args) -> int:
     if args.participants < 1:
         raise UserError("--participants moet minstens 1 zijn")
     db = open_database(args)
-    summary = create_demo(db.unit_of_work(), args.participants, seed=args.seed)
+    folder = args.statements_folder
+    summary = create_demo(db.unit_of_work(), args.participants, seed=args.seed,
+                          statements_folder=folder)
     print(f"Demodata aangemaakt in {db.describe()}: {summary}")
+    if folder is not None:
+        print(f"Bankafschriften (camt.053) geschreven in {folder}")
     return 0
 
 

@@ -62,7 +62,8 @@ def _balance(code: str, cents: int, day: date, currency: str) -> str:
 
 def _entry(entry: Entry) -> str:
     credit = entry.amount_cents >= 0
-    domain, family, sub_family = CREDIT_CODE if credit else DEBIT_CODE
+    domain, family, sub_family = _codes(entry.transaction_code) or (
+        CREDIT_CODE if credit else DEBIT_CODE)
     parts = [
         "<Ntry>",
         f"<NtryRef>{escape(entry.entry_reference)}</NtryRef>" if entry.entry_reference else "",
@@ -104,8 +105,19 @@ def _entry(entry: Entry) -> str:
                          f"<Issr>CUR</Issr></Tp><Ref>{escape(entry.structured_reference)}</Ref>"
                          "</CdtrRefInf></Strd>")
         parts.append("</RmtInf>")
+    if entry.return_reason:
+        parts.append(f"<RtrInf><Rsn><Cd>{escape(entry.return_reason[:4])}</Cd></Rsn></RtrInf>")
     parts.append("</TxDtls></NtryDtls></Ntry>\n")
     return "".join(parts)
+
+
+def _codes(code: str | None) -> tuple[str, str, str] | None:
+    """An entry's own ISO bank transaction code 'PMNT/RDDT/ESDD' (or 'PMNT-RDDT-ESDD'),
+    when it has one."""
+    parts = tuple(code.replace("-", "/").split("/")) if code else ()
+    if len(parts) == 3 and all(1 <= len(p) <= 4 and p.isalnum() for p in parts):
+        return parts  # type: ignore[return-value]
+    return None
 
 
 _PAYERS = (("UWV", "NL28INGB0000000001", "WW-uitkering"), ("Belastingdienst", "NL86INGB0002445588",

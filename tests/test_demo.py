@@ -372,7 +372,8 @@ def test_create_demo_stores_everything_in_one_audited_transaction(db, uow):
     assert summary.search_terms == count(db, SearchTerm)
     assert summary.employees == count(db, Employee) == len(expected.employees)
     assert count(db, Organisation) == len({o.name for o in expected.book.organisations})
-    assert count(db, BankAccount) == 50 + len(expected.book.organisations)
+    # The participants', the organisations' and the municipal account its statements are of.
+    assert count(db, BankAccount) == 50 + len(expected.book.organisations) + 1
     with db.read() as session:
         stored = {p.number: p for p in session.scalars(select(Participant))}
         for row in expected.book.participants:
@@ -392,7 +393,10 @@ def test_create_demo_stores_everything_in_one_audited_transaction(db, uow):
         assert verify(session).ok
 
     rows = audit_rows(db)
-    assert [r.action for r in rows] == [AUDIT_ACTION]
+    # One audit row for all dossiers; then the account and each month's statement import,
+    # each its own service call as a clerk's would be.
+    assert [r.action for r in rows] == [
+        AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3]
     after = audit_json(rows[0], "after")
     assert after["seed"] == 3 and after["participants"] == 50
     assert after["agreements"] == len(expected.book.agreements)

@@ -42,7 +42,7 @@ class Entry:
     entry_reference: str | None = None  # NtryRef
     end_to_end_id: str | None = None
     mandate_id: str | None = None
-    transaction_code: str | None = None  # BkTxCd (Domn/Fmly/SubFmly or Prtry), TRTP, code
+    transaction_code: str | None = None  # BkTxCd as PMNT-RCDT-ESCT (or Prtry), TRTP, code
     counterparty_name: str | None = None
     counterparty_iban: str | None = None  # IBAN, or the bank's account number when not IBAN
     counterparty_bic: str | None = None
@@ -104,7 +104,15 @@ def detect_format(path: Path) -> str:
 
 def read_statement_file(path: str | Path) -> ReadResult:
     path = Path(path)
-    return _readers()[detect_format(path)].read(path)
+    reader = _readers()[detect_format(path)]
+    try:
+        return reader.read(path)
+    except StatementFileError:
+        raise
+    except Exception as exc:  # a reader's bug must not become a traceback for the clerk
+        raise StatementFileError(
+            f"{path.name} kan niet gelezen worden ({type(exc).__name__}); er is niets opgeslagen"
+        ) from exc
 
 
 def _head(path: Path) -> bytes:

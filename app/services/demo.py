@@ -2,23 +2,32 @@
 
 The data comes from ``app.demo.generate_demo`` and is stored the way a migration workbook is
 (``store_book``: every row checked by the same rules, then bulk-inserted), so the demo also
-proves the import. One transaction, one audit row. A database that already holds dossiers is
+proves the import: one transaction, one audit row for all dossiers. Then, as a clerk would, it
+registers the municipal account and imports three months of its statements
+(``app.demo_statements``), one statement import (transaction, audit row) per month, optionally
+also written as camt.053 files to try the import with. A database that already holds dossiers is
 refused, so demo data never mixes with real participants.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.demo import generate_demo
+from app.demo_statements import MUNICIPAL_IBAN, MUNICIPAL_NAME, DemoStatements, generate_statements
 from app.errors import UserError, ValidationError
-from app.models import Employee, Participant
+from app.formatting import sha256_of
+from app.models import BankAccount, Employee, Participant
 from app.services import validation
+from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
+from app.services.statement_import import ImportOutcome, store_statements
 from app.services.unit_of_work import UnitOfWork
 
 AUDIT_ACTION = "demodata aangemaakt"
@@ -37,6 +46,8 @@ class DemoSummary:
     participants: int
     agreements: int
     search_terms: int
+    statements: int = 0  # months of the municipal account's statements imported
+    transactions: int = 0  # their entries, all in the queue until the matcher has run
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -45,20 +56,34 @@ class DemoSummary:
         return (
             f"{self.participants} deelnemers met {self.agreements} afspraken, "
             f"{self.organisations} organisaties, {self.accounts} rekeningen, "
-            f"{self.employees} medewerkers (seed {self.seed})"
+            f"{self.employees} medewerkers, {self.statements} bankafschriften met "
+            f"{self.transactions} transacties (seed {self.seed})"
         )
 
 
 def create_demo(
-    uow: UnitOfWork, participants: int, seed: int = 1, today: date | None = None
+    uow: UnitOfWork,
+    participants: int,
+    seed: int = 1,
+    today: date | None = None,
+    *,
+    statements_folder: Path | None = None,
+    months: int = 3,
 ) -> DemoSummary:
     """Employees, organisations, ``participants`` dossiers and their agreements, in one
-    transaction; ``today`` is the reference date of the generated dates (default: today)."""
+    transaction; ``today`` is the reference date of the generated dates (default: today).
+    Then the municipal account and its statements of the ``months`` calendar months before
+    today's month, each imported like a clerk's file; with ``statements_folder`` those files
+    (camt.053) are also written there."""
     if participants < 1:
         raise ValidationError("Het aantal deelnemers moet minstens 1 zijn", "deelnemers")
+    if months < 1:
+        raise ValidationError("Het aantal maanden afschriften moet minstens 1 zijn", "maanden")
     with uow.db.read() as session:  # fail fast, before generating thousands of dossiers
         if _has_participants(session):
             raise UserError(REFUSAL)
+    if statements_folder is not None:  # before anything is stored
+        _prepare_folder(statements_folder)
     data = generate_demo(participants, seed, today)
     with uow:
         session = uow.session
@@ -88,10 +113,46 @@ def create_demo(
             agreements=stored.agreements,
             search_terms=stored.search_terms,
         )
+        dossiers = {k: v for k, v in summary.as_dict().items()
+                    if k not in ("statements", "transactions")}
         uow.record(AUDIT_ACTION, "demo", None,
-                   after={**summary.as_dict(), "peildatum": data.today.isoformat()})
+                   after={**dossiers, "peildatum": data.today.isoformat()})
         uow.commit()
+    statements = generate_statements(data, MUNICIPAL_IBAN, months=months, seed=seed)
+    outcomes = _import_statements(uow, statements, statements_folder)
+    summary.statements = sum(len(o.statements) for o in outcomes)
+    summary.transactions = sum(o.new_entries for o in outcomes)
     return summary
+
+
+def _prepare_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is een bestand, geen map voor de bankafschriften")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Kan de map {folder} niet aanmaken: {exc.strerror or exc}") from None
+
+
+def _import_statements(uow: UnitOfWork, statements: DemoStatements, folder: Path | None
+                       ) -> list[ImportOutcome]:
+    """Register the municipal account (unless it is already) and import each month's file."""
+    with uow.db.read() as session:
+        registered = session.scalar(
+            select(BankAccount.id).where(BankAccount.iban == statements.account,
+                                         BankAccount.is_municipal)
+        ) is not None
+    if not registered:
+        add_municipal_account(uow, statements.account, MUNICIPAL_NAME)
+    with tempfile.TemporaryDirectory(prefix="hhb-demo-") as scratch:
+        # The files as the bank sends them: their fingerprints go into the import history,
+        # so importing a written file later is recognised as the same file.
+        paths = statements.write_files(folder if folder is not None else Path(scratch))
+        return [
+            store_statements(uow, statements.read_result(statement), file_name=path.name,
+                             sha256=sha256_of(path))
+            for statement, path in zip(statements.statements, paths, strict=True)
+        ]
 
 
 def _has_participants(session: Session) -> bool:

@@ -1,0 +1,445 @@
+"""The demo's bank statements: deterministic, balances that add up and chain, every valid
+agreement's payments on schedule, realistic noise, a truth row for every entry, a camt.053 file
+the schema accepts — and ``create_demo`` importing three months, each entry once, on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+from sqlalchemy import func, select
+
+from app.cli import main
+from app.demo import DemoData, generate_demo
+from app.demo_statements import (
+    AGREEMENT,
+    BANK_COSTS,
+    DIRECT_DEBIT,
+    ENDED_AGREEMENT,
+    ENERGY_REFUND,
+    GIFT,
+    INCOME,
+    LEEFGELD,
+    MUNICIPAL_IBAN,
+    NOISE,
+    NOISE_CASES,
+    REVERSAL,
+    TRANSFER,
+    UNKNOWN_REFERENCE,
+    WEBSHOP_REFUND,
+    DemoStatements,
+    bank_form,
+    generate_statements,
+    is_working_day,
+    statement_window,
+)
+from app.errors import UserError
+from app.formatting import sha256_of
+from app.importers.terms import normalise_term, split_terms
+from app.models import BankAccount, BankTransaction, ImportedFile, Participant, Statement
+from tests.helpers import audit_rows
+
+TODAY = date(2026, 1, 15)  # statements for October, November and December 2025
+XSD = "tests/data/xsd/camt.053.001.02.xsd"
+
+
+@pytest.fixture(scope="module")
+def data() -> DemoData:
+    return generate_demo(200, seed=5, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def demo(data) -> DemoStatements:
+    return generate_statements(data, MUNICIPAL_IBAN, seed=2)
+
+
+def compact(iban) -> str:
+    return str(iban).replace(" ", "").upper()
+
+
+def cents(amount) -> int:
+    return int(Decimal(amount) * 100)
+
+
+def entries_with_truth(demo: DemoStatements):
+    return [(e, demo.truth[e.bank_reference]) for e in demo.entries()]
+
+
+def valid_on(agreement, day: date) -> bool:
+    return agreement.valid_from <= day and (
+        agreement.valid_through is None or day <= agreement.valid_through)
+
+
+# --- determinism and shape --------------------------------------------------------------------
+
+
+def test_same_seed_gives_the_same_statements():
+    book = generate_demo(60, seed=3, today=TODAY)
+    first = generate_statements(book, MUNICIPAL_IBAN, seed=4)
+    assert first == generate_statements(book, MUNICIPAL_IBAN, seed=4)
+    other = generate_statements(book, MUNICIPAL_IBAN, seed=5)
+    assert [e.bank_reference for e in first.entries()] != [
+        e.bank_reference for e in other.entries()]
+
+
+def test_no_global_random_state():
+    book = generate_demo(30, seed=3, today=TODAY)
+    random.seed(1)
+    first = generate_statements(book, MUNICIPAL_IBAN)
+    random.seed(2)
+    assert generate_statements(book, MUNICIPAL_IBAN) == first
+
+
+def test_three_calendar_months_before_today(demo):
+    assert statement_window(TODAY, 3) == (date(2025, 10, 1), date(2025, 12, 31))
+    assert [(s.period_from, s.period_through) for s in demo.statements] == [
+        (date(2025, 10, 1), date(2025, 10, 31)),
+        (date(2025, 11, 1), date(2025, 11, 30)),
+        (date(2025, 12, 1), date(2025, 12, 31)),
+    ]
+    for statement in demo.statements:
+        assert statement.account == MUNICIPAL_IBAN == demo.account
+        assert statement.currency == "EUR"
+        for entry in statement.entries:
+            assert statement.period_from <= entry.booking_date <= statement.period_through
+            assert is_working_day(entry.booking_date)  # never on a weekend or Christmas
+            assert entry.status == "BOOK" and entry.currency == "EUR"
+        dates = [e.booking_date for e in statement.entries]
+        assert dates == sorted(dates)
+    assert statement_window(date(2026, 3, 31), 3) == (date(2025, 12, 1), date(2026, 2, 28))
+
+
+def test_balances_add_up_chain_and_never_go_overdrawn(demo):
+    previous = None
+    for statement in demo.statements:
+        total = sum(e.amount_cents for e in statement.entries)
+        assert statement.opening_balance_cents + total == statement.closing_balance_cents
+        assert statement.opening_date == statement.period_from
+        assert statement.closing_date == statement.period_through
+        if previous is not None:
+            assert statement.opening_balance_cents == previous.closing_balance_cents
+        running = statement.opening_balance_cents
+        for entry in statement.entries:
+            running += entry.amount_cents
+            assert running > 0
+        previous = statement
+    # A shared account holding 200 participants' saldi: tens to hundreds of thousands.
+    assert 100_000_00 < demo.statements[0].opening_balance_cents < 2_000_000_00
+
+
+def test_truth_covers_every_entry_once(demo):
+    references = [e.bank_reference for e in demo.entries()]
+    assert all(references)
+    assert len(set(references)) == len(references) == demo.entry_count
+    assert set(demo.truth) == set(references)
+    assert {t.kind for t in demo.truth.values()} == {AGREEMENT, NOISE}
+
+
+def test_a_realistic_size():
+    small = generate_statements(generate_demo(50, seed=1, today=TODAY), MUNICIPAL_IBAN)
+    assert 1_200 <= small.entry_count <= 1_900  # about 10 per participant per month
+
+
+# --- the regular flows ------------------------------------------------------------------------
+
+
+def expected_due_dates(agreement, first: date, last: date) -> set[date]:
+    """The schedule, day by day (an independent reading of frequentie and dag_van_maand)."""
+    days = set()
+    start = agreement.valid_from
+    day = first
+    while day <= last:
+        if valid_on(agreement, day):
+            wanted = agreement.day
+            if agreement.frequency in ("week", "4-weken"):
+                weekday = wanted or start.isoweekday()
+                if day.isoweekday() == weekday:
+                    first_one = start + timedelta(days=(weekday - start.isoweekday()) % 7)
+                    if agreement.frequency == "week" or (day - first_one).days % 28 == 0:
+                        days.add(day)
+            else:
+                month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1) \
+                    - timedelta(days=1)
+                every = {"maand": 1, "kwartaal": 3, "jaar": 12}[agreement.frequency]
+                if day.day == min(wanted or start.day, month_end.day) \
+                        and (day.month - start.month) % every == 0:
+                    days.add(day)
+        day += timedelta(days=1)
+    return days
+
+
+def test_every_valid_agreement_has_its_payments_on_schedule(data, demo):
+    first, last = statement_window(TODAY, 3)
+    paid: dict[int, list] = defaultdict(list)
+    for entry, truth in entries_with_truth(demo):
+        if truth.kind == AGREEMENT:
+            paid[truth.agreement].append((truth.due, entry))
+    frequencies = Counter()
+    for agreement in data.book.agreements:
+        expected = expected_due_dates(agreement, first, last)
+        got = paid.get(agreement.row, [])
+        assert sorted(d for d, _ in got) == sorted(expected), agreement
+        for due, entry in got:
+            # Weekends and holidays move a payment to the next working day; payroll and our
+            # own transfers a day or two either way; never outside the statements.
+            low, high = max(first, due - timedelta(days=2)), min(last, due + timedelta(days=6))
+            assert low <= entry.booking_date <= high or entry.booking_date == last, (due, entry)
+        if expected:
+            frequencies[agreement.frequency] += 1
+    assert {"week", "4-weken", "maand", "kwartaal"} <= set(frequencies)
+    # Agreements that ended or started during the three months are paid only while valid.
+    assert any(a.valid_through and first <= a.valid_through <= last for a in data.book.agreements)
+
+
+def test_income_comes_from_the_organisation_with_its_reference_as_the_bank_prints_it(data, demo):
+    agreements = {a.row: a for a in data.book.agreements}
+    reformatted = 0
+    for entry, truth in entries_with_truth(demo):
+        if truth.case != INCOME:
+            continue
+        agreement = agreements[truth.agreement]
+        assert entry.amount_cents > 0 and not entry.reversal
+        assert entry.counterparty_iban == compact(agreement.counter_iban)
+        terms = split_terms(agreement.search_terms)
+        text = normalise_term(entry.description)
+        assert any(normalise_term(t) in text for t in terms), (terms, entry.description)
+        if not any(t in entry.description for t in terms):
+            reformatted += 1  # typed '261.000.012.3' by the clerk, printed '2610000123'
+        agreed = cents(agreement.amount)
+        if agreement.category == "salaris":  # flex work
+            assert 0.69 * agreed <= entry.amount_cents <= 1.31 * agreed
+        elif entry.amount_cents != agreed:
+            assert "correctie" in entry.description or "herberekening" in entry.description
+        assert entry.end_to_end_id
+    assert reformatted > 20
+    assert bank_form("UWV", "uitkering", "261.000.012.3") == ("uitkeringsnummer", "2610000123")
+    assert bank_form("Mitros", "huur", "HO 123456") == ("contractnummer", "HO-123456")
+
+
+def test_fixed_costs_go_out_to_the_organisation_with_the_reference(data, demo):
+    agreements = {a.row: a for a in data.book.agreements}
+    cases = Counter()
+    for entry, truth in entries_with_truth(demo):
+        if truth.case not in (TRANSFER, DIRECT_DEBIT):
+            continue
+        agreement = agreements[truth.agreement]
+        cases[truth.case] += 1
+        assert agreement.direction == "uitgave" and agreement.organisation
+        assert entry.amount_cents == -cents(agreement.amount)
+        assert entry.counterparty_iban == compact(agreement.counter_iban)
+        text = normalise_term(entry.description)
+        assert any(normalise_term(t) in text for t in split_terms(agreement.search_terms))
+        if truth.case == DIRECT_DEBIT:  # the creditor collects with its mandate
+            assert entry.mandate_id and entry.transaction_code == "PMNT/RDDT/ESDD"
+        else:
+            assert entry.end_to_end_id.startswith("HHB") and entry.mandate_id is None
+    assert cases[TRANSFER] > cases[DIRECT_DEBIT] > 0
+
+
+def test_leefgeld_goes_to_the_participants_own_account(data, demo):
+    agreements = {a.row: a for a in data.book.agreements}
+    participants = {p.number: p for p in data.book.participants}
+    count = 0
+    for entry, truth in entries_with_truth(demo):
+        if truth.case != LEEFGELD:
+            continue
+        count += 1
+        participant = participants[truth.participant]
+        assert entry.counterparty_iban == compact(participant.iban)
+        assert entry.amount_cents == -cents(agreements[truth.agreement].amount)
+        assert entry.description.startswith("Leefgeld ")
+        assert entry.description.endswith(participant.number)
+        assert str(participant.last_name) in entry.counterparty_name
+        if agreements[truth.agreement].frequency == "week":
+            assert re.fullmatch(r"Leefgeld week \d{1,2} HHB-\d{5}", entry.description)
+    assert count > 200 * 3
+
+
+def test_no_bsn_appears_anywhere(data, demo):
+    bsns = {str(p.bsn) for p in data.book.participants}
+    for entry in demo.entries():
+        for value in (entry.description, entry.counterparty_name, entry.end_to_end_id,
+                      entry.mandate_id, entry.bank_reference):
+            digits = re.sub(r"[\s.\-]", "", value or "")
+            for run in re.findall(r"\d{9,}", digits):
+                assert not any(run[i:i + 9] in bsns for i in range(len(run) - 8)), entry
+
+
+# --- noise ------------------------------------------------------------------------------------
+
+
+def test_every_kind_of_noise_and_not_too_much(demo):
+    cases = Counter(t.case for t in demo.truth.values())
+    for case in NOISE_CASES:
+        assert cases[case] > 0, case
+    noise = sum(cases[c] for c in NOISE_CASES)
+    assert 0.03 <= noise / demo.entry_count <= 0.05
+    assert cases[BANK_COSTS] == 3  # one a month
+    assert all((t.kind == NOISE) == (t.case in NOISE_CASES) for t in demo.truth.values())
+
+
+def test_the_noise_looks_like_the_real_thing(data, demo):
+    agreements = {a.row: a for a in data.book.agreements}
+    participants = {p.number: p for p in data.book.participants}
+    terms = {normalise_term(t) for a in data.book.agreements for t in split_terms(a.search_terms)}
+    long_terms = [t for t in terms if len(t) >= 6]
+    uwv = {compact(o.iban) for o in data.book.organisations if o.name == "UWV"}
+    entries = list(demo.entries())
+    by_mandate = defaultdict(list)
+    for entry in entries:
+        if entry.mandate_id:
+            by_mandate[entry.mandate_id].append(entry)
+    for entry, truth in entries_with_truth(demo):
+        if truth.kind != NOISE:
+            continue
+        if truth.case == ENERGY_REFUND:  # belongs to the energy agreement it refunds
+            agreement = agreements[truth.agreement]
+            assert agreement.category == "energie" and valid_on(agreement, entry.booking_date)
+            assert entry.amount_cents > 0
+            assert entry.counterparty_iban == compact(agreement.counter_iban)
+            assert "jaar" in entry.description.lower()
+        elif truth.case == REVERSAL:  # the same amount back, on the original's references
+            assert entry.reversal and entry.return_reason == "MD06" and entry.amount_cents > 0
+            originals = [e for e in by_mandate[entry.mandate_id]
+                         if not e.reversal and e.end_to_end_id == entry.end_to_end_id]
+            assert len(originals) == 1
+            original = originals[0]
+            assert original.amount_cents == -entry.amount_cents
+            assert original.booking_date < entry.booking_date
+            assert demo.truth[original.bank_reference].agreement == truth.agreement
+        elif truth.case == GIFT:
+            participant = participants[truth.participant]
+            assert str(participant.first_name) in entry.description
+            assert truth.agreement is None and entry.amount_cents > 0
+        elif truth.case == WEBSHOP_REFUND:  # an order number no agreement knows
+            assert truth.participant is None and truth.agreement is None
+            text = normalise_term(entry.description)
+            assert not any(term in text for term in long_terms)
+        elif truth.case == UNKNOWN_REFERENCE:
+            assert entry.counterparty_name == "UWV" and entry.counterparty_iban in uwv
+            number = re.search(r"\d{10}", entry.description).group()
+            assert number not in terms  # nobody has this uitkeringsnummer
+            assert truth.agreement is None and truth.participant is None
+        elif truth.case == ENDED_AGREEMENT:
+            ended = agreements[truth.refers_to]
+            assert truth.agreement is None and truth.participant == ended.participant_number
+            assert ended.valid_through < entry.booking_date and ended.direction == "inkomst"
+            assert entry.counterparty_iban == compact(ended.counter_iban)
+        elif truth.case == BANK_COSTS:
+            assert entry.counterparty_name is None and entry.counterparty_iban is None
+            assert entry.description.startswith("Kosten betalingsverkeer")
+            assert entry.amount_cents < 0
+        assert truth.linkable == (truth.case in (ENERGY_REFUND, REVERSAL))
+    names = {e.counterparty_name for e in entries}
+    assert {"UWV", "Belastingdienst/Toeslagen", "SVB", "Eneco Services"} <= names
+
+
+def test_money_for_an_agreement_that_ended_the_month_before():
+    data = generate_demo(40, seed=2, today=TODAY)
+    job = next(a for a in data.book.agreements
+               if a.category == "salaris" and a.valid_through is None)
+    job.valid_through = date(2025, 10, 31)  # the job ended with October
+    demo = generate_statements(data, MUNICIPAL_IBAN)
+    found = [(entry, truth) for entry, truth in entries_with_truth(demo)
+             if truth.agreement == job.row or truth.refers_to == job.row]
+    wages = [truth.due for _, truth in found if truth.case == INCOME]
+    settlements = [entry.booking_date for entry, truth in found
+                   if truth.case == ENDED_AGREEMENT]
+    assert wages and all(due.month == 10 for due in wages)  # paid while it lasted
+    assert settlements and all(day.month == 11 for day in settlements)  # then once more
+    assert all(truth.agreement is None for _, truth in found if truth.case == ENDED_AGREEMENT)
+
+
+def test_the_camt_files_validate_against_the_schema(demo, tmp_path):
+    schema = etree.XMLSchema(etree.parse(XSD))
+    ns = {"c": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"}
+    paths = demo.write_files(tmp_path)
+    assert [p.name for p in paths] == [demo.file_name(s) for s in demo.statements]
+    for path in paths:
+        document = etree.parse(str(path))
+        assert schema.validate(document), schema.error_log
+        assert document.xpath("count(//c:Ntry)", namespaces=ns) > 0
+    reversed_ = etree.parse(str(paths[0])).xpath(
+        "//c:Ntry[c:RvslInd='true']//c:RtrInf/c:Rsn/c:Cd/text()", namespaces=ns)
+    assert set(reversed_) <= {"MD06"}
+
+
+def test_ten_thousand_participants_in_seconds():
+    # One month of a large municipality: the matcher benchmark's 100,000 transactions.
+    data = generate_demo(10_000, seed=1, today=TODAY)
+    started = time.perf_counter()
+    statements = generate_statements(data, MUNICIPAL_IBAN, months=1)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 15  # about 2 s on a slow machine; this only catches a blow-up
+    assert 80_000 < statements.entry_count < 130_000
+    assert len(statements.truth) == statements.entry_count
+
+
+# --- create_demo ------------------------------------------------------------------------------
+
+
+def count(db, model, *where) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_create_demo_imports_three_months_of_statements_each_entry_once(db, uow, tmp_path):
+    from app.services.demo import AUDIT_ACTION, create_demo
+
+    folder = tmp_path / "afschriften"
+    summary = create_demo(uow, 30, seed=3, today=TODAY, statements_folder=folder)
+    expected = generate_statements(generate_demo(30, seed=3, today=TODAY), MUNICIPAL_IBAN,
+                                   seed=3)
+
+    assert summary.participants == count(db, Participant) == 30
+    assert summary.statements == count(db, Statement) == 3
+    assert summary.transactions == expected.entry_count == count(db, BankTransaction)
+    assert f"3 bankafschriften met {expected.entry_count} transacties" in str(summary)
+    # No matcher yet: every transaction waits in the queue.
+    assert count(db, BankTransaction, BankTransaction.is_open) == expected.entry_count
+    with db.read() as session:
+        references = list(session.scalars(select(BankTransaction.bank_reference)))
+        assert sorted(references) == sorted(expected.truth)
+        account = session.scalar(select(BankAccount).where(BankAccount.is_municipal))
+        assert account.iban == MUNICIPAL_IBAN
+        stored = list(session.scalars(select(Statement).order_by(Statement.period_from)))
+        assert [(s.opening_balance_cents, s.closing_balance_cents) for s in stored] == [
+            (s.opening_balance_cents, s.closing_balance_cents) for s in expected.statements]
+        files = list(session.scalars(select(ImportedFile).order_by(ImportedFile.id)))
+    assert sorted(p.name for p in folder.iterdir()) == [f.file_name for f in files]
+    for file in files:
+        assert file.sha256 == sha256_of(folder / file.file_name)
+    assert [r.action for r in audit_rows(db)] == [
+        AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3]
+
+    before = (count(db, Participant), count(db, BankTransaction), len(audit_rows(db)))
+    with pytest.raises(UserError, match="al deelnemers"):
+        create_demo(db.unit_of_work("tester"), 30, seed=4, today=TODAY)
+    assert (count(db, Participant), count(db, BankTransaction), len(audit_rows(db))) == before
+
+
+def test_demo_command_writes_the_statement_files(db_url, tmp_path, capsys):
+    folder = tmp_path / "demo-afschriften"
+    assert main(["--db", db_url, "demo", "--participants", "5",
+                 "--statements-folder", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "3 bankafschriften met" in out and str(folder) in out
+    assert len(list(folder.glob("*.xml"))) == 3
+
+
+def test_a_file_where_the_folder_should_be_is_refused_before_anything_is_stored(db, uow,
+                                                                                  tmp_path):
+    from app.services.demo import create_demo
+
+    not_a_folder = tmp_path / "afschriften"
+    not_a_folder.write_text("")
+    with pytest.raises(UserError, match="geen map"):
+        create_demo(uow, 5, today=TODAY, statements_folder=not_a_folder)
+    assert count(db, Participant) == 0
