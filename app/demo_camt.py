@@ -120,7 +120,7 @@ def _codes(code: str | None) -> tuple[str, str, str] | None:
     return None
 
 
-_PAYERS = (("UWV", "NL28INGB0000000001", "WW-uitkering"), ("Belastingdienst", "NL86INGB0002445588",
+_PAYERS = (("UWV", "NL28INGB0000000001", "WW-uitkering"), ("Belastingdienst", "NL65INGB0000867000",
            "Zorgtoeslag"), ("SVB", "NL17INGB0007010001", "Kinderbijslag"),
            ("Gemeente Utrecht", "NL70BNGH0285008471", "Bijstand"))
 _PAYEES = (("Portaal", "NL96ABNA0411035556", "Huur"), ("Eneco", "NL73ABNA0421006600", "Termijn"),
