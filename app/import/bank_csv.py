@@ -26,7 +26,13 @@ from pathlib import Path
 import pandas as pd
 
 from app.errors import first_line
-from app.importers.statements import Entry, ReadResult, StatementData, StatementFileError
+from app.importers.statements import (
+    Entry,
+    ReadResult,
+    StatementData,
+    StatementFileError,
+    file_error,
+)
 
 NO_BALANCES = "CSV-export bevat geen saldi: begin- en eindsaldo niet gecontroleerd"
 
@@ -282,12 +288,8 @@ def read(path: str | Path) -> ReadResult:
 def _read_bytes(path: Path, name: str) -> bytes:
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise StatementFileError(f"Bestand niet gevonden: {_clean(str(path))}") from None
-    except IsADirectoryError:
-        raise StatementFileError(f"{_clean(str(path))} is een map, geen bestand") from None
     except OSError as exc:
-        raise StatementFileError(f"Kan {name} niet lezen: {exc.strerror or exc}") from None
+        raise file_error(path, exc) from None
     if not data.strip():
         raise StatementFileError(f"{name} is leeg")
     return data

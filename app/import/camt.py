@@ -33,7 +33,13 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 
 from app.formatting import decimal_text, euro
-from app.importers.statements import Entry, ReadResult, StatementData, StatementFileError
+from app.importers.statements import (
+    Entry,
+    ReadResult,
+    StatementData,
+    StatementFileError,
+    file_error,
+)
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})")
@@ -122,12 +128,8 @@ def _probe(path: Path, name: str) -> tuple[str, str]:
         if not start.startswith(b"<"):
             raise StatementFileError(f"{name} is geen XML-bestand en geen camt.053") from None
         raise StatementFileError(f"{name} is geen geldige XML{_where(exc)}") from None
-    except FileNotFoundError:
-        raise StatementFileError(f"Bestand niet gevonden: {_shown(str(path), 300)}") from None
-    except IsADirectoryError:
-        raise StatementFileError(f"{_shown(str(path), 300)} is een map, geen bestand") from None
     except OSError as exc:
-        raise StatementFileError(f"Kan {name} niet lezen: {exc.strerror or exc}") from None
+        raise file_error(path, exc) from None
 
 
 _DTD_REFUSED = "{name} bevat een DTD; dat hoort niet in een bankafschrift"

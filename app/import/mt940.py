@@ -30,7 +30,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from app.importers.statements import Entry, ReadResult, StatementData, StatementFileError
+from app.importers.statements import (
+    Entry,
+    ReadResult,
+    StatementData,
+    StatementFileError,
+    file_error,
+)
 
 FILE_FORMAT = "mt940"
 LINE_WIDTH = 65  # SWIFT x-character lines; a line this long (±1) was cut, not ended
@@ -57,12 +63,8 @@ def read(path: str | Path) -> ReadResult:
     name = path.name
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        raise StatementFileError(f"Bestand niet gevonden: {path}") from None
-    except IsADirectoryError:
-        raise StatementFileError(f"{path} is een map, geen bestand") from None
     except OSError as exc:
-        raise StatementFileError(f"Kan {name} niet lezen: {exc.strerror or exc}") from None
+        raise file_error(path, exc) from None
     text = _decode(data, name)
     tokens = _tokenize(text)
     if not any(f.tag in ("20", "25", "60F", "60M", "61") for f in tokens.fields):

@@ -119,12 +119,19 @@ def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
             return handle.read(HEAD_BYTES)
-    except FileNotFoundError:
-        raise StatementFileError(f"Bestand niet gevonden: {path}") from None
-    except IsADirectoryError:
-        raise StatementFileError(f"{path} is een map, geen bestand") from None
     except OSError as exc:
-        raise StatementFileError(f"Kan {path.name} niet lezen: {exc.strerror or exc}") from None
+        raise file_error(path, exc) from None
+
+
+def file_error(path: Path, exc: OSError) -> StatementFileError:
+    """The one-line reason for a file that cannot be opened or read (shared by all readers)."""
+    shown = " ".join(str(path).split())  # a name with a line break stays one line
+    if isinstance(exc, FileNotFoundError):
+        return StatementFileError(f"Bestand niet gevonden: {shown}")
+    if isinstance(exc, IsADirectoryError):
+        return StatementFileError(f"{shown} is een map, geen bestand")
+    return StatementFileError(f"Kan {' '.join(path.name.split())} niet lezen: "
+                              f"{exc.strerror or exc}")
 
 
 # -- Golden files: a readable rendering of what a reader made of a file -----------------------
