@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, SmallInteger, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Cents, Timestamp, enum_type, utcnow
@@ -24,6 +24,8 @@ class Booking(Base):
     """
 
     __tablename__ = "bookings"
+    # The saldo is one indexed sum over a participant's bookings up to a date.
+    __table_args__ = (Index("ix_bookings_participant_date", "participant_id", "booking_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(
