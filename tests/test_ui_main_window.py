@@ -23,7 +23,7 @@ def test_main_window_lists_participants_and_shows_the_database(qtbot, db, backen
     names = [model.index(r, 1).data() for r in range(3)]
     assert names == ["Zoë Çelik", "Jan van der Berg", "Şükrü Ağaoğlu"]
     assert window.heading.text() == "Deelnemers: 3"
-    assert "Schemaversie: 0001" in window.status_label.text()
+    assert "Schemaversie: 0002" in window.status_label.text()
     window.grab().save(str(ARTIFACTS / f"main_window_{backend}.png"))
 
 
