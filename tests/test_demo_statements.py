@@ -403,7 +403,9 @@ def test_create_demo_imports_three_months_of_statements_each_entry_once(db, uow,
     assert summary.transactions == expected.entry_count == count(db, BankTransaction)
     assert f"3 bankafschriften met {expected.entry_count} transacties" in str(summary)
     # No matcher yet: every transaction waits in the queue.
-    assert count(db, BankTransaction, BankTransaction.is_open) == expected.entry_count
+    # The matcher ran after each import: what no agreement explains stayed in the queue.
+    unexplained = sum(not row.linkable for row in expected.truth.values())
+    assert count(db, BankTransaction, BankTransaction.is_open) >= unexplained
     with db.read() as session:
         references = list(session.scalars(select(BankTransaction.bank_reference)))
         assert sorted(references) == sorted(expected.truth)

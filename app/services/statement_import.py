@@ -25,6 +25,7 @@ from app.formatting import euro, sha256_of, short_date
 from app.importers.statements import Entry, ReadResult, StatementData, read_statement_file
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
 from app.services.bulk import insert_rows
+from app.services.matching import Matcher
 from app.services.unit_of_work import UnitOfWork
 from app.services.validation import format_iban
 
@@ -113,6 +114,7 @@ def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha
     with uow:
         session = uow.session
         accounts = _municipal_accounts(session)
+        matcher = Matcher(session, uow.actor)
         imported = ImportedFile(file_name=file_name[:260], sha256=sha256,
                                 file_format=result.file_format[:20], imported_by=uow.actor)
         session.add(imported)
@@ -120,12 +122,14 @@ def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha
         for number, statement in enumerate(result.statements, start=1):
             account = _account_of(accounts, statement.account, number)
             outcome.statements.append(
-                _store_statement(session, imported.id, account, statement, result, force)
+                _store_statement(session, imported.id, account, statement, result, force,
+                                 matcher)
             )
         imported.result = json.dumps(outcome.as_dict(), ensure_ascii=False)
         uow.record("bankafschrift geïmporteerd", imported, after={
             "bestand": file_name, "sha256": sha256, "formaat": result.file_format,
             "nieuw": outcome.new_entries, "al bekend": outcome.duplicates,
+            "automatisch gekoppeld": sum(s.linked for s in outcome.statements),
         })
         uow.commit()
     return outcome
@@ -167,8 +171,8 @@ def _account_of(accounts: dict[str, BankAccount], number: str, statement: int) -
 
 
 def _store_statement(session: Session, file_id: int, account: BankAccount,
-                     statement: StatementData, result: ReadResult, force: bool
-                     ) -> StatementOutcome:
+                     statement: StatementData, result: ReadResult, force: bool,
+                     matcher: Matcher) -> StatementOutcome:
     booked = [e for e in statement.entries if e.status == BOOKED]
     outcome = StatementOutcome(format_iban(account.iban), statement.period_from,
                                statement.period_through)
@@ -218,8 +222,9 @@ def _store_statement(session: Session, file_id: int, account: BankAccount,
     session.flush()
     insert_rows(session, BankTransaction.__table__,
                 [_transaction_row(stored.id, account.id, key, entry) for key, entry in fresh])
-    # The matcher (issue 4) will link what it safely can; until then everything is queued.
-    outcome.queued = len(fresh)
+    if fresh:  # link what can safely be linked; the rest waits in the queue
+        matched = matcher.run(statement_ids=[stored.id])
+        outcome.linked, outcome.queued = matched.linked, matched.queued
     return outcome
 
 

@@ -1,0 +1,441 @@
+"""The automatic matcher: which agreement does a transaction on the shared account belong to?
+
+Pure code over plain data (DESIGN §5): ``AgreementIndex`` is built once from the agreements,
+their search terms and the known accounts; ``decide(transaction)`` weighs the evidence for
+each candidate and books only when exactly one agreement is convincing. Everything else stays
+in the queue with ranked suggestions. Every decision carries a short Dutch reason.
+
+What makes a candidate *convincing* (all of these):
+- it identifies one participant: the counter IBAN is the agreement's and a strong search term
+  of this participant is in the text; or the IBAN is used by this participant only (their own
+  account, a landlord with one tenant) and the amount fits; or the IBAN is unknown to us and
+  an unmistakable reference (a long number only this participant has) is in the text and the
+  amount is near the agreed one;
+- the agreement is valid on the booking date;
+- the direction fits (income in, costs out), or it is a reversal of the original direction,
+  or a refund from the creditor whose reference is in the text.
+Amount and date are evidence, not gates, except to choose between agreements of one
+participant that are otherwise alike (rent and service costs with one landlord).
+
+Cost: candidates come from two dict lookups (IBAN and normalised terms found in the text);
+a group of more than ``LARGE_GROUP`` agreements (UWV pays thousands of participants from one
+IBAN) is never enumerated — only the agreements a term or the exact amount points at.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from app.formatting import euro, short_date
+from app.importers.terms import normalise_term
+
+LARGE_GROUP = 25  # candidates from one IBAN or term beyond this only via other evidence
+MAX_PIECES = 8  # a reference may be typed in up to this many pieces ("261.000.012.3")
+NEAR_PERCENT = 15  # "near the agreed amount" for unknown IBANs and for suggestions
+MAX_SUGGESTIONS = 5
+# How far a payment may be from its due day and still "fit the schedule".
+DATE_WINDOW_DAYS = {"week": 3, "4-weken": 4, "maand": 7, "kwartaal": 15, "jaar": 31}
+
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementFacts:
+    id: int
+    participant_id: int
+    last_name: str  # for the weak "name in the text" evidence
+    organisation: str | None  # None: leefgeld or a private transfer (participant's own IBAN)
+    ibans: frozenset[str]
+    income: bool
+    amount_cents: int
+    tolerance_percent: Decimal
+    frequency: str
+    day: int | None
+    valid_from: date
+    valid_through: date | None
+    description: str | None = None
+    terms: tuple[str, ...] = ()  # as the clerk typed them
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_through is None or day <= self.valid_through)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFacts:
+    id: int
+    booking_date: date
+    amount_cents: int  # signed: + credit, - debit
+    counterparty_iban: str | None = None
+    counterparty_name: str | None = None
+    description: str | None = None
+    structured_reference: str | None = None
+    mandate_id: str | None = None
+    end_to_end_id: str | None = None
+    reversal: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutFacts:
+    """A payment we made ourselves (pain.001); it comes back with our end-to-end id."""
+
+    end_to_end_id: str
+    payout_id: int
+    agreement_id: int | None
+    amount_cents: int  # positive, as paid
+
+
+@dataclass(frozen=True, slots=True)
+class Suggested:
+    agreement_id: int
+    participant_id: int
+    score: int  # 0-100
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    transaction_id: int
+    agreement_id: int | None  # set: book automatically; None: leave in the queue
+    participant_id: int | None
+    reason: str
+    suggestions: tuple[Suggested, ...]
+    payout_id: int | None = None
+
+
+@dataclass
+class _Candidate:
+    agreement: AgreementFacts
+    strong_terms: list[str] = field(default_factory=list)
+    weak_terms: list[str] = field(default_factory=list)
+    iban_match: bool = False
+    iban_identifies: bool = False
+    term_identifies: bool = False
+    unmistakable: bool = False
+    direction_ok: bool = False
+    refund: bool = False
+    amount_fit: bool = False
+    amount_near: bool = False
+    date_fit: bool = False
+    valid: bool = False
+    description_fit: bool = False
+    name_fit: bool = False
+    convincing: bool = False
+    score: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+
+def fold(text: str) -> str:
+    """Upper case without accents, separators or spaces: for 'is X in this text' checks."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isalnum()).upper()
+
+
+def is_strong_term(normalised: str) -> bool:
+    """A reference that can tell participants apart: at least five digits. A surname, 'huur'
+    or a short number is weak evidence only."""
+    return len(normalised) >= 5 and sum(ch.isdigit() for ch in normalised) >= 5
+
+
+def terms_in_text(texts: Iterable[str | None], known: dict[str, object]) -> dict[str, int]:
+    """The normalised terms of ``known`` that occur in the texts, with the fewest pieces each
+    was found in: also when typed in pieces ('261.000.012.3', '1234 5678 9012 3456'), but
+    whole pieces only, never inside a longer number."""
+    found: dict[str, int] = {}
+    for text in texts:
+        if not text:
+            continue
+        pieces = [piece.upper() for piece in _TOKEN.findall(fold_accents(text))]
+        for start in range(len(pieces)):
+            joined = ""
+            for end in range(start, min(start + MAX_PIECES, len(pieces))):
+                joined += pieces[end]
+                key = normalise_term(joined)
+                if key in known:
+                    count = end - start + 1
+                    found[key] = min(count, found.get(key, count))
+    return found
+
+
+def _strong_where_found(key: str, pieces: int) -> bool:
+    # A short reference only counts whole (or exactly as typed): '08-2026' must not read as
+    # personnel number 82026.
+    return is_strong_term(key) and (pieces == 1 or len(key) >= 8 or not key.isdigit())
+
+
+def fold_accents(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+
+
+class AgreementIndex:
+    """Agreements indexed by counter IBAN and by normalised search term."""
+
+    def __init__(self, agreements: Iterable[AgreementFacts], *,
+                 account_owners: dict[str, str] | None = None,
+                 payouts: Iterable[PayoutFacts] = ()):
+        self.by_id: dict[int, AgreementFacts] = {}
+        self.by_iban: dict[str, list[AgreementFacts]] = defaultdict(list)
+        self.by_iban_amount: dict[tuple[str, int], list[AgreementFacts]] = defaultdict(list)
+        self.by_term: dict[str, list[AgreementFacts]] = defaultdict(list)
+        self.term_text: dict[tuple[int, str], str] = {}  # (agreement, normalised) → as typed
+        self.account_owners = dict(account_owners or {})  # IBAN → "UWV", "de deelnemer" …
+        self.payouts = {p.end_to_end_id: p for p in payouts}
+        for agreement in agreements:
+            self.by_id[agreement.id] = agreement
+            for iban in agreement.ibans:
+                self.by_iban[iban].append(agreement)
+                self.by_iban_amount[(iban, agreement.amount_cents)].append(agreement)
+            for term in agreement.terms:
+                key = normalise_term(term)
+                if key and agreement not in self.by_term[key]:
+                    self.by_term[key].append(agreement)
+                    self.term_text[(agreement.id, key)] = term
+        self.participants_of_iban = {
+            iban: {a.participant_id for a in group} for iban, group in self.by_iban.items()
+        }
+        self.participants_of_term = {
+            key: {a.participant_id for a in group} for key, group in self.by_term.items()
+        }
+
+    # -- deciding --------------------------------------------------------------------------
+
+    def decide(self, transaction: TransactionFacts) -> Decision:
+        payout = self._own_payout(transaction)
+        if payout is not None:
+            return payout
+        candidates = self._evaluate(transaction)
+        ranked = sorted(candidates, key=lambda c: (-c.score, c.agreement.id))
+        suggestions = tuple(
+            Suggested(c.agreement.id, c.agreement.participant_id, c.score, _sentence(c.reasons))
+            for c in ranked[:MAX_SUGGESTIONS]
+        )
+        chosen = self._choose(ranked)
+        if chosen is None:
+            return Decision(transaction.id, None, None, _queue_reason(ranked), suggestions)
+        return Decision(transaction.id, chosen.agreement.id, chosen.agreement.participant_id,
+                        _sentence(chosen.reasons), suggestions)
+
+    def _choose(self, ranked: list[_Candidate]) -> _Candidate | None:
+        convincing = [c for c in ranked if c.convincing]
+        if not convincing:
+            return None
+        participants = {c.agreement.participant_id for c in convincing}
+        if len(participants) > 1:
+            return None  # two participants both plausible: a clerk decides
+        participant = participants.pop()
+        # Another participant with real evidence of their own (their reference in the text,
+        # their own IBAN) makes it ambiguous, however good the best one looks.
+        if any(c.agreement.participant_id != participant
+               and (c.strong_terms or c.iban_identifies) for c in ranked):
+            return None
+        if len(convincing) > 1:
+            # One participant, several agreements alike (rent and service costs, three
+            # toeslagen from one IBAN): the amount, then the description, must single one out.
+            for test in (lambda c: c.amount_fit, lambda c: c.description_fit,
+                         lambda c: c.amount_fit and c.description_fit):
+                narrowed = [c for c in convincing if test(c)]
+                if len(narrowed) == 1:
+                    narrowed[0].reasons.append("past als enige afspraak van deze deelnemer")
+                    return narrowed[0]
+            return None
+        return convincing[0]
+
+    def _own_payout(self, transaction: TransactionFacts) -> Decision | None:
+        payout = self.payouts.get(transaction.end_to_end_id or "")
+        if payout is None or payout.agreement_id not in self.by_id:
+            return None
+        agreement = self.by_id[payout.agreement_id]
+        if transaction.amount_cents != -payout.amount_cents or transaction.reversal:
+            return None
+        reason = (f"eigen betaling (end-to-end-id {payout.end_to_end_id}), "
+                  f"bedrag {euro(payout.amount_cents)}")
+        suggestion = Suggested(agreement.id, agreement.participant_id, 100, reason)
+        return Decision(transaction.id, agreement.id, agreement.participant_id, reason,
+                        (suggestion,), payout_id=payout.payout_id)
+
+    # -- evidence --------------------------------------------------------------------------
+
+    def _evaluate(self, transaction: TransactionFacts) -> list[_Candidate]:
+        iban = (transaction.counterparty_iban or "").replace(" ", "").upper()
+        texts = (transaction.description, transaction.structured_reference,
+                 transaction.mandate_id)
+        found_terms = terms_in_text(texts, self.by_term)
+        raw_text = " ".join(t for t in texts if t).upper()
+        candidates: dict[int, _Candidate] = {}
+
+        def consider(agreement: AgreementFacts) -> _Candidate:
+            candidate = candidates.get(agreement.id)
+            if candidate is None:
+                candidate = candidates[agreement.id] = _Candidate(agreement)
+            return candidate
+
+        for key, pieces in found_terms.items():
+            group = self.by_term[key]
+            if len(group) > LARGE_GROUP:
+                continue  # a word like 'huur' on hundreds of agreements tells nothing
+            for agreement in group:
+                candidate = consider(agreement)
+                strong = _strong_where_found(key, pieces) or (
+                    is_strong_term(key)
+                    and self.term_text[(agreement.id, key)].upper() in raw_text)
+                (candidate.strong_terms if strong else candidate.weak_terms).append(key)
+        if iban:
+            group = self.by_iban.get(iban, ())
+            if len(group) <= LARGE_GROUP:
+                for agreement in group:
+                    consider(agreement)
+            else:  # only the exact amount (a suggestion for an unknown reference)
+                for agreement in self.by_iban_amount.get((iban, abs(transaction.amount_cents)),
+                                                         ())[:LARGE_GROUP]:
+                    consider(agreement)
+        folded_text = fold(" ".join(t for t in (*texts, transaction.counterparty_name) if t))
+        for candidate in candidates.values():
+            self._weigh(candidate, transaction, iban, folded_text)
+        return list(candidates.values())
+
+    def _weigh(self, c: _Candidate, t: TransactionFacts, iban: str, folded_text: str) -> None:
+        a = c.agreement
+        reasons = c.reasons
+        credit = t.amount_cents > 0
+        owner = self.account_owners.get(iban)
+        c.iban_match = bool(iban) and iban in a.ibans
+        c.iban_identifies = c.iban_match and self.participants_of_iban[iban] == {a.participant_id}
+        own_terms = [k for k in c.strong_terms
+                     if self.participants_of_term[k] == {a.participant_id}]
+        c.term_identifies = bool(own_terms)
+        c.unmistakable = any(len(k) >= 8 for k in own_terms)
+        effective_credit = credit != t.reversal  # a reversal undoes the other direction
+        c.direction_ok = effective_credit == a.income
+        c.refund = (not c.direction_ok and credit and not a.income and not t.reversal
+                    and c.iban_match and c.term_identifies)
+        amount = abs(t.amount_cents)
+        difference = abs(amount - a.amount_cents)
+        allowed = a.amount_cents * a.tolerance_percent / 100
+        c.amount_fit = difference <= allowed
+        c.amount_near = difference <= a.amount_cents * NEAR_PERCENT / 100
+        c.valid = a.is_valid_on(t.booking_date)
+        c.date_fit = fits_schedule(a, t.booking_date)
+        c.description_fit = bool(a.description) and len(fold(a.description or "")) >= 4 \
+            and fold(a.description or "") in folded_text
+        c.name_fit = len(fold(a.last_name)) >= 3 and fold(a.last_name) in folded_text
+
+        score = 0
+        if c.iban_match:
+            score += 45 if c.iban_identifies else 35
+            reasons.append(self._iban_words(a, iban))
+        elif iban and owner:
+            reasons.append(f"let op: IBAN van {owner}, niet van deze afspraak")
+            score -= 20
+        elif not iban:
+            reasons.append("geen tegenrekening")
+        else:
+            reasons.append("onbekende IBAN")
+        if c.strong_terms:
+            score += 40 if c.term_identifies else 15
+            typed = [self.term_text[(a.id, k)] for k in c.strong_terms]
+            reasons.append(f"zoekterm {', '.join(typed)} in de omschrijving"
+                           + ("" if c.term_identifies else " (ook bij andere deelnemers)"))
+        if c.weak_terms:
+            score += 8
+            typed = [self.term_text[(a.id, k)] for k in c.weak_terms]
+            reasons.append(f"zwakke zoekterm {', '.join(typed)} in de omschrijving")
+        if a.terms and c.iban_match and not c.strong_terms and not c.weak_terms:
+            reasons.append("geen van de zoektermen in de omschrijving")
+        if c.amount_fit:
+            score += 15
+            reasons.append(f"bedrag {euro(amount)} binnen {_percent(a.tolerance_percent)} "
+                           f"van de afspraak ({euro(a.amount_cents)})")
+        elif c.refund:
+            reasons.append(f"terugbetaling van {euro(amount)} op een uitgave")
+        elif a.amount_cents:
+            off = round(difference * 100 / a.amount_cents)
+            score += 7 if c.amount_near else 0
+            reasons.append(f"bedrag {euro(amount)} wijkt {off}% af van de afspraak "
+                           f"({euro(a.amount_cents)})")
+        if t.reversal and c.direction_ok:
+            reasons.append("teruggeboekte " + ("incasso" if not a.income else "betaling"))
+        if not c.direction_ok and not c.refund:
+            score -= 40
+            reasons.append("let op: " + ("bijschrijving" if credit else "afschrijving")
+                           + " bij een " + ("inkomsten" if a.income else "uitgaven")
+                           + "afspraak")
+        if c.date_fit:
+            score += 5
+        if c.description_fit:
+            score += 5
+        if c.name_fit and not c.iban_identifies:
+            score += 5
+            reasons.append("naam van de deelnemer in de tekst")
+        if not c.valid:
+            score -= 50
+            if a.valid_through is not None and t.booking_date > a.valid_through:
+                reasons.append(f"afspraak is beëindigd op {short_date(a.valid_through)}")
+            else:
+                reasons.append(f"afspraak gaat pas in op {short_date(a.valid_from)}")
+        c.score = max(0, min(100, score))
+
+        identifies = (
+            (c.iban_match and c.term_identifies)
+            or (c.iban_identifies and c.amount_fit)
+            or (not owner and not c.iban_match and c.unmistakable and c.amount_near)
+        )
+        if not c.iban_match and not owner and c.unmistakable and c.amount_near:
+            reasons.insert(0, "kenmerk is eenduidig")
+        c.convincing = identifies and c.valid and (c.direction_ok or c.refund)
+
+    def _iban_words(self, a: AgreementFacts, iban: str) -> str:
+        if a.organisation is None:
+            return "eigen rekening van de deelnemer"
+        return f"IBAN van {a.organisation}"
+
+
+def fits_schedule(agreement: AgreementFacts, day: date) -> bool:
+    """Is ``day`` within the schedule's window around a due day?"""
+    window = DATE_WINDOW_DAYS.get(agreement.frequency, 7)
+    if agreement.day is None:
+        return True  # no schedule given: the date says nothing either way
+    if agreement.frequency in ("week", "4-weken"):
+        distance = abs(day.isoweekday() - agreement.day)
+        return min(distance, 7 - distance) <= window
+    for month_shift in (-1, 0, 1):
+        month = day.month + month_shift
+        year = day.year + (month - 1) // 12
+        month = (month - 1) % 12 + 1
+        due = _day_in_month(year, month, agreement.day)
+        if abs((day - due).days) <= window:
+            return True
+    return False
+
+
+def _day_in_month(year: int, month: int, day: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    last = (following - timedelta(days=1)).day
+    return date(year, month, min(day, last))
+
+
+def _percent(value: Decimal) -> str:
+    return f"{value.normalize():f}".replace(".", ",") + "%"
+
+
+def _sentence(reasons: list[str]) -> str:
+    return "; ".join(dict.fromkeys(r for r in reasons if r))
+
+
+def _queue_reason(ranked: list[_Candidate]) -> str:
+    if not ranked:
+        return "geen afspraak gevonden: geen bekende IBAN of zoekterm"
+    best = ranked[0]
+    if best.convincing:
+        return "meer dan één afspraak past even goed"
+    if not best.valid:
+        return "de afspraak die past is niet geldig op deze datum"
+    if not (best.direction_ok or best.refund):
+        return "richting past niet bij de afspraak"
+    return "niet eenduidig: " + ("IBAN zonder zoekterm" if best.iban_match
+                                 else "zoekterm zonder bekende IBAN")

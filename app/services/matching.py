@@ -1,0 +1,265 @@
+"""Running the automatic matcher over open transactions and storing its decisions.
+
+The decisions themselves are pure (app.importers.matcher); this module feeds it plain facts
+from the database, books what it may link (whole amount, method automatisch, with the reason)
+and replaces the ranked suggestions of what stays in the queue. It runs after every import (in
+the import's own database transaction), on demand (``huishoudboekje match``) and after an
+agreement or its search terms change.
+
+Bookings are written here in bulk rather than one by one through ``bookings.add_bookings``:
+100,000 transactions must not take 100,000 round trips. The invariant is the same — only
+fully open transactions (nothing booked yet) are taken, each gets exactly one booking of its
+whole amount, and its row is locked (PostgreSQL: FOR UPDATE SKIP LOCKED, so a clerk who is
+booking a row right now keeps it) and its version raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm import Session
+
+from app.importers.matcher import (
+    AgreementFacts,
+    AgreementIndex,
+    Decision,
+    PayoutFacts,
+    TransactionFacts,
+)
+from app.models import (
+    Agreement,
+    BankAccount,
+    BankTransaction,
+    Booking,
+    BookingMethod,
+    Organisation,
+    Participant,
+    Payout,
+    SearchTerm,
+    Suggestion,
+)
+from app.models.base import utcnow
+from app.services.bulk import insert_rows
+from app.services.unit_of_work import UnitOfWork
+
+CHUNK = 5_000  # ids per IN (...) and rows per batch
+
+
+@dataclass
+class MatchOutcome:
+    examined: int = 0
+    linked: int = 0
+    queued: int = 0
+    booking_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.examined} open transacties bekeken: {self.linked} automatisch "
+                f"gekoppeld, {self.queued} blijven in de wachtrij")
+
+    def audit(self) -> dict:
+        ids = self.booking_ids
+        return {"bekeken": self.examined, "gekoppeld": self.linked, "wachtrij": self.queued,
+                "boekingen": [min(ids), max(ids)] if ids else []}
+
+
+class Matcher:
+    """The matcher bound to one open database transaction; the index is loaded once."""
+
+    def __init__(self, session: Session, actor: str,
+                 extra_terms: dict[int, list[str]] | None = None):
+        self.session = session
+        self.actor = actor
+        self.extra_terms = extra_terms or {}
+        self._index: AgreementIndex | None = None
+        self._categories: dict[int, int] = {}
+
+    @property
+    def index(self) -> AgreementIndex:
+        if self._index is None:
+            self._index = self._load_index()
+        return self._index
+
+    def decide(self, transaction_ids: Iterable[int] | None = None, *,
+               statement_ids: Iterable[int] | None = None, lock: bool = False
+               ) -> list[tuple[Decision, int]]:
+        """Decisions for the fully open transactions asked for (default: the whole queue),
+        with each transaction's version."""
+        return [(self.index.decide(facts), version)
+                for facts, version in self._open_transactions(transaction_ids, statement_ids,
+                                                              lock)]
+
+    def run(self, transaction_ids: Iterable[int] | None = None, *,
+            statement_ids: Iterable[int] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> MatchOutcome:
+        """Decide and store: book what may be linked, keep suggestions for the rest."""
+        decided = self.decide(transaction_ids, statement_ids=statement_ids, lock=True)
+        outcome = MatchOutcome(examined=len(decided))
+        for start in range(0, len(decided), CHUNK):
+            self._store(decided[start:start + CHUNK], outcome)
+            if progress is not None:
+                progress(min(start + CHUNK, len(decided)), len(decided))
+        outcome.queued = outcome.examined - outcome.linked
+        return outcome
+
+    # -- storing ---------------------------------------------------------------------------
+
+    def _store(self, decided: list[tuple[Decision, int]], outcome: MatchOutcome) -> None:
+        session = self.session
+        ids = [d.transaction_id for d, _version in decided]
+        session.execute(delete(Suggestion).where(Suggestion.transaction_id.in_(ids)))
+        links = [(d, v) for d, v in decided if d.agreement_id is not None]
+        now = utcnow()
+        if links:
+            amounts, dates = {}, {}
+            for t_id, amount, day in session.execute(
+                select(BankTransaction.id, BankTransaction.amount_cents,
+                       BankTransaction.booking_date)
+                .where(BankTransaction.id.in_([d.transaction_id for d, _v in links]))
+            ):
+                amounts[t_id], dates[t_id] = amount, day
+            table = BankTransaction.__table__
+            result = session.execute(
+                update(table)
+                .where(table.c.id == bindparam("t_id"), table.c.version == bindparam("t_version"),
+                       table.c.is_open.is_(True), table.c.booked_cents == 0)
+                .values(booked_cents=bindparam("t_amount"), is_open=False,
+                        version=table.c.version + 1),
+                [{"t_id": d.transaction_id, "t_version": v,
+                  "t_amount": amounts[d.transaction_id]} for d, v in links],
+            )
+            if result.rowcount not in (-1, len(links)):
+                raise RuntimeError("transactions changed while they were locked")
+            first_id = self._next_booking_id()
+            insert_rows(session, Booking.__table__, [
+                {"transaction_id": d.transaction_id, "participant_id": d.participant_id,
+                 "agreement_id": d.agreement_id,
+                 "category_id": self._categories[d.agreement_id],  # type: ignore[index]
+                 "payout_id": d.payout_id, "amount_cents": amounts[d.transaction_id],
+                 "booking_date": dates[d.transaction_id], "method": BookingMethod.AUTOMATIC,
+                 "reason": d.reason, "created_by": self.actor, "created_at": now}
+                for d, _v in links
+            ])
+            outcome.linked += len(links)
+            if first_id is not None:
+                outcome.booking_ids.extend((first_id, self._next_booking_id() - 1))
+        insert_rows(session, Suggestion.__table__, [
+            {"transaction_id": d.transaction_id, "agreement_id": s.agreement_id, "rank": rank,
+             "score": s.score, "reason": s.reason, "created_at": now}
+            for d, _v in decided if d.agreement_id is None
+            for rank, s in enumerate(d.suggestions, start=1)
+        ])
+
+    def _next_booking_id(self) -> int | None:
+        last = self.session.scalar(select(Booking.id).order_by(Booking.id.desc()).limit(1))
+        return (last or 0) + 1
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _open_transactions(self, transaction_ids: Iterable[int] | None,
+                           statement_ids: Iterable[int] | None, lock: bool
+                           ) -> Iterator[tuple[TransactionFacts, int]]:
+        t = BankTransaction
+        query = select(t.id, t.booking_date, t.amount_cents, t.counterparty_iban,
+                       t.counterparty_name, t.description, t.structured_reference,
+                       t.mandate_id, t.end_to_end_id, t.reversal, t.version).where(
+            t.is_open.is_(True), t.booked_cents == 0).order_by(t.id)
+        if lock and self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(of=t, skip_locked=True)
+        for column, wanted in ((t.id, transaction_ids), (t.statement_id, statement_ids)):
+            if wanted is not None:
+                wanted = list(wanted)
+                for start in range(0, len(wanted), CHUNK):
+                    yield from self._facts(query.where(column.in_(wanted[start:start + CHUNK])))
+                return
+        yield from self._facts(query)
+
+    def _facts(self, query) -> Iterator[tuple[TransactionFacts, int]]:
+        for row in self.session.execute(query):
+            yield TransactionFacts(
+                id=row.id, booking_date=row.booking_date, amount_cents=row.amount_cents,
+                counterparty_iban=row.counterparty_iban, counterparty_name=row.counterparty_name,
+                description=row.description, structured_reference=row.structured_reference,
+                mandate_id=row.mandate_id, end_to_end_id=row.end_to_end_id,
+                reversal=row.reversal,
+            ), row.version
+
+    def _load_index(self) -> AgreementIndex:
+        session = self.session
+        terms: dict[int, list[str]] = {}
+        for agreement_id, term in session.execute(select(SearchTerm.agreement_id,
+                                                         SearchTerm.term)):
+            terms.setdefault(agreement_id, []).append(term)
+        for agreement_id, extra in self.extra_terms.items():
+            terms.setdefault(agreement_id, []).extend(extra)
+        organisation_ibans: dict[int, set[str]] = {}
+        participant_ibans: dict[int, set[str]] = {}
+        owners: dict[str, str] = {}
+        organisation_names = {
+            i: n for i, n in session.execute(select(Organisation.id, Organisation.name))}
+        for iban, organisation_id, participant_id, municipal in session.execute(select(
+                BankAccount.iban, BankAccount.organisation_id, BankAccount.participant_id,
+                BankAccount.is_municipal)):
+            if organisation_id is not None:
+                organisation_ibans.setdefault(organisation_id, set()).add(iban)
+                owners[iban] = organisation_names.get(organisation_id, "een organisatie")
+            elif participant_id is not None:
+                participant_ibans.setdefault(participant_id, set()).add(iban)
+                owners[iban] = "een deelnemer"
+            elif municipal:
+                owners[iban] = "de gemeente (eigen rekening)"
+        account_iban = {i: n for i, n in session.execute(select(BankAccount.id, BankAccount.iban))}
+        a, p = Agreement, Participant
+        facts = []
+        for row in session.execute(
+            select(a.id, a.participant_id, a.organisation_id, a.counter_account_id,
+                   a.category_id, a.direction, a.amount_cents, a.tolerance_percent,
+                   a.frequency, a.day, a.valid_from, a.valid_through, a.description,
+                   p.last_name).join(p, p.id == a.participant_id)
+        ):
+            if row.organisation_id is not None:
+                ibans = set(organisation_ibans.get(row.organisation_id, ()))
+            else:  # leefgeld, private transfers: the participant's own accounts
+                ibans = set(participant_ibans.get(row.participant_id, ()))
+            if row.counter_account_id in account_iban:
+                ibans.add(account_iban[row.counter_account_id])
+            self._categories[row.id] = row.category_id
+            facts.append(AgreementFacts(
+                id=row.id, participant_id=row.participant_id, last_name=row.last_name or "",
+                organisation=organisation_names.get(row.organisation_id)
+                if row.organisation_id is not None else None,
+                ibans=frozenset(ibans), income=row.direction.value == "inkomst",
+                amount_cents=row.amount_cents, tolerance_percent=row.tolerance_percent,
+                frequency=row.frequency.value, day=row.day, valid_from=row.valid_from,
+                valid_through=row.valid_through, description=row.description,
+                terms=tuple(terms.get(row.id, ())),
+            ))
+        payouts = [
+            PayoutFacts(e2e, payout_id, agreement_id, amount)
+            for e2e, payout_id, agreement_id, amount in session.execute(
+                select(Payout.end_to_end_id, Payout.id, Payout.agreement_id, Payout.amount_cents)
+                .where(Payout.end_to_end_id.in_(
+                    select(BankTransaction.end_to_end_id).where(BankTransaction.is_open)))
+            )
+        ]
+        return AgreementIndex(facts, account_owners=owners, payouts=payouts)
+
+
+def run_matcher(uow: UnitOfWork, transaction_ids: list[int] | None = None, *,
+                progress: Callable[[int, int], None] | None = None) -> MatchOutcome:
+    """``huishoudboekje match``: link what can safely be linked among the open transactions
+    (all of them, or those given). One database transaction, one audit row."""
+    with uow:
+        outcome = Matcher(uow.session, uow.actor).run(transaction_ids, progress=progress)
+        uow.record("automatisch gekoppeld", "bank_transactions", None, after=outcome.audit())
+        uow.commit()
+    return outcome
+
+
+def preview_matches(session: Session, transaction_ids: list[int] | None = None, *,
+                    extra_terms: dict[int, list[str]] | None = None) -> list[Decision]:
+    """What the matcher would decide now (nothing stored). ``extra_terms`` adds search terms
+    to agreements as if they were saved: the preview of 'remember this'."""
+    matcher = Matcher(session, "voorbeeld", extra_terms)
+    return [decision for decision, _version in matcher.decide(transaction_ids)]
