@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                                  "met een waarschuwing")
     statements.set_defaults(run=run_import)
 
+    commands.add_parser(
+        "match", help="koppel de open transacties automatisch waar dat zeker kan"
+    ).set_defaults(run=run_match)
+
     export = commands.add_parser("export", help="exporteer gegevens")
     export_commands = export.add_subparsers(dest="export_command", metavar="WAT", required=True)
     export_bookings = export_commands.add_parser(
@@ -183,6 +187,17 @@ def run_import(args) -> int:
         for warning in outcome.warnings + [w for s in outcome.statements for w in s.warnings]:
             print(f"  let op: {warning}")
     return EXIT_ERROR if failed else 0
+
+
+def run_match(args) -> int:
+    from app.services.matching import run_matcher
+
+    db = open_database(args)
+    outcome = run_matcher(db.unit_of_work(), progress=lambda done, total: _progress_line(
+        f"koppelen {done} van {total}"))
+    _progress_line(None)
+    print(outcome.summary())
+    return 0
 
 
 def _progress_line(message: str | None) -> None:

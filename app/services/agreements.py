@@ -21,6 +21,7 @@ from app.models import (
     SearchTerm,
 )
 from app.services import validation
+from app.services.matching import rematch_open_queue
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 EDITABLE_FIELDS = (
@@ -131,6 +132,7 @@ def create_agreement(
             agreement.search_terms.append(_new_term(term, uow.actor, learned=False))
         uow.record("afspraak aangemaakt", agreement,
                    after={**snapshot(agreement), "zoektermen": list(search_terms)})
+        rematch_open_queue(uow)
         uow.commit()
         return agreement.id
 
@@ -149,6 +151,7 @@ def update_agreement(uow: UnitOfWork, agreement_id: int, **changes) -> None:
         _check_agreement(uow.session, agreement)
         before, after = changed(before, snapshot(agreement, exclude=("version",)))
         uow.record("afspraak gewijzigd", agreement, before=before, after=after)
+        rematch_open_queue(uow)
         uow.commit()
 
 
@@ -161,6 +164,7 @@ def end_agreement(uow: UnitOfWork, agreement_id: int, last_day: date) -> None:
         validation.period(agreement.valid_from, last_day)
         before, after = changed(before, snapshot(agreement, exclude=("version",)))
         uow.record("afspraak beëindigd", agreement, before=before, after=after)
+        rematch_open_queue(uow)
         uow.commit()
 
 
@@ -175,6 +179,7 @@ def add_search_term(uow: UnitOfWork, agreement_id: int, term: str, *, learned: b
         search_term = _new_term(term, uow.actor, learned=learned)
         agreement.search_terms.append(search_term)
         uow.record("zoekterm toegevoegd", search_term, after=snapshot(search_term))
+        rematch_open_queue(uow)
         uow.commit()
         return search_term.id
 
@@ -189,6 +194,7 @@ def remove_search_term(uow: UnitOfWork, search_term_id: int) -> None:
         uow.session.delete(term)
         uow.record("zoekterm verwijderd", "agreement_search_terms", search_term_id,
                    before=before)
+        rematch_open_queue(uow)
         uow.commit()
 
 

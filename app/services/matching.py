@@ -257,6 +257,16 @@ def run_matcher(uow: UnitOfWork, transaction_ids: list[int] | None = None, *,
     return outcome
 
 
+def rematch_open_queue(uow: UnitOfWork) -> MatchOutcome:
+    """Inside a service that changed an agreement or its search terms, before its commit:
+    what waited in the queue may now be linkable (and its suggestions change)."""
+    uow.session.flush()
+    outcome = Matcher(uow.session, uow.actor).run()
+    if outcome.linked:
+        uow.record("automatisch gekoppeld", "bank_transactions", None, after=outcome.audit())
+    return outcome
+
+
 def preview_matches(session: Session, transaction_ids: list[int] | None = None, *,
                     extra_terms: dict[int, list[str]] | None = None) -> list[Decision]:
     """What the matcher would decide now (nothing stored). ``extra_terms`` adds search terms
