@@ -8,7 +8,8 @@ in the queue with ranked suggestions. Every decision carries a short Dutch reaso
 What makes a candidate *convincing* (all of these):
 - it identifies one participant: the counter IBAN is the agreement's and a strong search term
   of this participant is in the text; or the IBAN is used by this participant only (their own
-  account, a landlord with one tenant) and the amount fits; or the IBAN is unknown to us and
+  account; a creditor we pay for them only, when the agreement has no references) and the
+  amount fits; or the IBAN is unknown to us and
   an unmistakable reference (a long number only this participant has) is in the text and the
   amount is near the agreed one;
 - the agreement is valid on the booking date;
@@ -142,6 +143,19 @@ def is_strong_term(normalised: str) -> bool:
     return len(normalised) >= 5 and sum(ch.isdigit() for ch in normalised) >= 5
 
 
+def term_keys(term: str) -> set[str]:
+    """What a search term is looked up by: its normalised form, and for a term typed with a
+    label ('klantnr 20456789', 'reg 4471902') also its number, which is what payers print."""
+    key = normalise_term(term)
+    keys = {key} if key else set()
+    numbers = re.findall(r"\d+", key)
+    if numbers and not key.isdigit():
+        longest = max(numbers, key=len)
+        if len(longest) >= 6:
+            keys.add(normalise_term(longest))
+    return keys
+
+
 def terms_in_text(texts: Iterable[str | None], known: dict[str, object]) -> dict[str, int]:
     """The normalised terms of ``known`` that occur in the texts, with the fewest pieces each
     was found in: also when typed in pieces ('261.000.012.3', '1234 5678 9012 3456'), but
@@ -192,10 +206,10 @@ class AgreementIndex:
                 self.by_iban[iban].append(agreement)
                 self.by_iban_amount[(iban, agreement.amount_cents)].append(agreement)
             for term in agreement.terms:
-                key = normalise_term(term)
-                if key and agreement not in self.by_term[key]:
-                    self.by_term[key].append(agreement)
-                    self.term_text[(agreement.id, key)] = term
+                for key in term_keys(term):
+                    if agreement not in self.by_term[key]:
+                        self.by_term[key].append(agreement)
+                        self.term_text[(agreement.id, key)] = term
         self.participants_of_iban = {
             iban: {a.participant_id for a in group} for iban, group in self.by_iban.items()
         }
@@ -382,7 +396,13 @@ class AgreementIndex:
 
         identifies = (
             (c.iban_match and c.term_identifies)
-            or (c.iban_identifies and c.amount_fit)
+            # An IBAN only this participant's agreements use: their own account, or a creditor
+            # we pay for this participant only (a landlord with one tenant) when the agreement
+            # has no references to look for. Never money coming in from an organisation: UWV
+            # paying an unknown benefit number is not this participant's just because they
+            # are the only UWV client we know.
+            or (c.iban_identifies and c.amount_fit
+                and (a.organisation is None or (not a.income and not a.terms)))
             or (not owner and not c.iban_match and c.unmistakable and c.amount_near)
         )
         if not c.iban_match and not owner and c.unmistakable and c.amount_near:
