@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
-
-from babel.numbers import format_currency
 
 
 def euro(cents: int) -> str:
     """Integer cents as '€ 1.234,56' (negative: '€ -42,41'), with an ordinary space so that
-    messages read the same everywhere."""
-    return format_currency(Decimal(cents).scaleb(-2), "EUR", locale="nl_NL").replace("\xa0", " ")
+    messages read the same everywhere. Written out rather than through babel (which gives the
+    same text, tested) because the matcher and the tables call it hundreds of thousands of
+    times."""
+    whole, part = divmod(abs(cents), 100)
+    return f"€ {'-' if cents < 0 else ''}{whole:,}".replace(",", ".") + f",{part:02d}"
 
 
 def decimal_text(cents: int, *, plus: bool = False) -> str:

@@ -126,9 +126,11 @@ class _Candidate:
     valid: bool = False
     description_fit: bool = False
     name_fit: bool = False
+    by_reference_only: bool = False  # unknown IBAN, unmistakable reference
+    singled_out: bool = False  # chosen among alike agreements of one participant
     convincing: bool = False
+    owner: str | None = None  # whose IBAN it is, when we know
     score: int = 0
-    reasons: list[str] = field(default_factory=list)
 
 
 def fold(text: str) -> str:
@@ -200,6 +202,7 @@ class AgreementIndex:
         self.term_text: dict[tuple[int, str], str] = {}  # (agreement, normalised) → as typed
         self.account_owners = dict(account_owners or {})  # IBAN → "UWV", "de deelnemer" …
         self.payouts = {p.end_to_end_id: p for p in payouts}
+        self._folded_names: dict[int, tuple[str, str]] = {}
         for agreement in agreements:
             self.by_id[agreement.id] = agreement
             for iban in agreement.ibans:
@@ -223,17 +226,21 @@ class AgreementIndex:
         payout = self._own_payout(transaction)
         if payout is not None:
             return payout
-        candidates = self._evaluate(transaction)
+        iban = (transaction.counterparty_iban or "").replace(" ", "").upper()
+        candidates = self._evaluate(transaction, iban)
         ranked = sorted(candidates, key=lambda c: (-c.score, c.agreement.id))
+        chosen = self._choose(ranked)
         suggestions = tuple(
-            Suggested(c.agreement.id, c.agreement.participant_id, c.score, _sentence(c.reasons))
+            Suggested(c.agreement.id, c.agreement.participant_id, c.score,
+                      self._explain(c, transaction, iban))
             for c in ranked[:MAX_SUGGESTIONS]
         )
-        chosen = self._choose(ranked)
         if chosen is None:
             return Decision(transaction.id, None, None, _queue_reason(ranked), suggestions)
+        reason = (suggestions[0].reason if chosen is ranked[0]
+                  else self._explain(chosen, transaction, iban))
         return Decision(transaction.id, chosen.agreement.id, chosen.agreement.participant_id,
-                        _sentence(chosen.reasons), suggestions)
+                        reason, suggestions)
 
     def _choose(self, ranked: list[_Candidate]) -> _Candidate | None:
         convincing = [c for c in ranked if c.convincing]
@@ -255,7 +262,7 @@ class AgreementIndex:
                          lambda c: c.amount_fit and c.description_fit):
                 narrowed = [c for c in convincing if test(c)]
                 if len(narrowed) == 1:
-                    narrowed[0].reasons.append("past als enige afspraak van deze deelnemer")
+                    narrowed[0].singled_out = True
                     return narrowed[0]
             return None
         return convincing[0]
@@ -275,8 +282,7 @@ class AgreementIndex:
 
     # -- evidence --------------------------------------------------------------------------
 
-    def _evaluate(self, transaction: TransactionFacts) -> list[_Candidate]:
-        iban = (transaction.counterparty_iban or "").replace(" ", "").upper()
+    def _evaluate(self, transaction: TransactionFacts, iban: str) -> list[_Candidate]:
         texts = (transaction.description, transaction.structured_reference,
                  transaction.mandate_id)
         found_terms = terms_in_text(texts, self.by_term)
@@ -314,10 +320,10 @@ class AgreementIndex:
         return list(candidates.values())
 
     def _weigh(self, c: _Candidate, t: TransactionFacts, iban: str, folded_text: str) -> None:
+        """The evidence as flags, and a score to rank by; no words yet (see ``_explain``)."""
         a = c.agreement
-        reasons = c.reasons
         credit = t.amount_cents > 0
-        owner = self.account_owners.get(iban)
+        c.owner = self.account_owners.get(iban)
         c.iban_match = bool(iban) and iban in a.ibans
         c.iban_identifies = c.iban_match and self.participants_of_iban[iban] == {a.participant_id}
         own_terms = [k for k in c.strong_terms
@@ -328,72 +334,37 @@ class AgreementIndex:
         c.direction_ok = effective_credit == a.income
         c.refund = (not c.direction_ok and credit and not a.income and not t.reversal
                     and c.iban_match and c.term_identifies)
-        amount = abs(t.amount_cents)
-        difference = abs(amount - a.amount_cents)
-        allowed = a.amount_cents * a.tolerance_percent / 100
-        c.amount_fit = difference <= allowed
+        difference = abs(abs(t.amount_cents) - a.amount_cents)
+        c.amount_fit = difference <= a.amount_cents * a.tolerance_percent / 100
         c.amount_near = difference <= a.amount_cents * NEAR_PERCENT / 100
         c.valid = a.is_valid_on(t.booking_date)
         c.date_fit = fits_schedule(a, t.booking_date)
-        c.description_fit = bool(a.description) and len(fold(a.description or "")) >= 4 \
-            and fold(a.description or "") in folded_text
-        c.name_fit = len(fold(a.last_name)) >= 3 and fold(a.last_name) in folded_text
+        description, last_name = self._folded(a)
+        c.description_fit = len(description) >= 4 and description in folded_text
+        c.name_fit = len(last_name) >= 3 and last_name in folded_text
 
         score = 0
         if c.iban_match:
             score += 45 if c.iban_identifies else 35
-            reasons.append(self._iban_words(a, iban))
-        elif iban and owner:
-            reasons.append(f"let op: IBAN van {owner}, niet van deze afspraak")
+        elif iban and c.owner:
             score -= 20
-        elif not iban:
-            reasons.append("geen tegenrekening")
-        else:
-            reasons.append("onbekende IBAN")
         if c.strong_terms:
             score += 40 if c.term_identifies else 15
-            typed = [self.term_text[(a.id, k)] for k in c.strong_terms]
-            reasons.append(f"zoekterm {', '.join(typed)} in de omschrijving"
-                           + ("" if c.term_identifies else " (ook bij andere deelnemers)"))
         if c.weak_terms:
             score += 8
-            typed = [self.term_text[(a.id, k)] for k in c.weak_terms]
-            reasons.append(f"zwakke zoekterm {', '.join(typed)} in de omschrijving")
-        if a.terms and c.iban_match and not c.strong_terms and not c.weak_terms:
-            reasons.append("geen van de zoektermen in de omschrijving")
         if c.amount_fit:
             score += 15
-            reasons.append(f"bedrag {euro(amount)} binnen {_percent(a.tolerance_percent)} "
-                           f"van de afspraak ({euro(a.amount_cents)})")
-        elif c.refund:
-            reasons.append(f"terugbetaling van {euro(amount)} op een uitgave")
-        elif a.amount_cents:
-            off = round(difference * 100 / a.amount_cents)
-            score += 7 if c.amount_near else 0
-            reasons.append(f"bedrag {euro(amount)} wijkt {off}% af van de afspraak "
-                           f"({euro(a.amount_cents)})")
-        if t.reversal and c.direction_ok:
-            reasons.append("teruggeboekte " + ("incasso" if not a.income else "betaling"))
+        elif c.amount_near and not c.refund:
+            score += 7
         if not c.direction_ok and not c.refund:
             score -= 40
-            reasons.append("let op: " + ("bijschrijving" if credit else "afschrijving")
-                           + " bij een " + ("inkomsten" if a.income else "uitgaven")
-                           + "afspraak")
-        if c.date_fit:
-            score += 5
-        if c.description_fit:
-            score += 5
-        if c.name_fit and not c.iban_identifies:
-            score += 5
-            reasons.append("naam van de deelnemer in de tekst")
+        score += 5 * (c.date_fit + c.description_fit + (c.name_fit and not c.iban_identifies))
         if not c.valid:
             score -= 50
-            if a.valid_through is not None and t.booking_date > a.valid_through:
-                reasons.append(f"afspraak is beëindigd op {short_date(a.valid_through)}")
-            else:
-                reasons.append(f"afspraak gaat pas in op {short_date(a.valid_from)}")
         c.score = max(0, min(100, score))
 
+        c.by_reference_only = (not c.owner and not c.iban_match and c.unmistakable
+                               and c.amount_near)
         identifies = (
             (c.iban_match and c.term_identifies)
             # An IBAN only this participant's agreements use: their own account, or a creditor
@@ -403,16 +374,65 @@ class AgreementIndex:
             # are the only UWV client we know.
             or (c.iban_identifies and c.amount_fit
                 and (a.organisation is None or (not a.income and not a.terms)))
-            or (not owner and not c.iban_match and c.unmistakable and c.amount_near)
+            or c.by_reference_only
         )
-        if not c.iban_match and not owner and c.unmistakable and c.amount_near:
-            reasons.insert(0, "kenmerk is eenduidig")
         c.convincing = identifies and c.valid and (c.direction_ok or c.refund)
 
-    def _iban_words(self, a: AgreementFacts, iban: str) -> str:
-        if a.organisation is None:
-            return "eigen rekening van de deelnemer"
-        return f"IBAN van {a.organisation}"
+    def _folded(self, a: AgreementFacts) -> tuple[str, str]:
+        folded = self._folded_names.get(a.id)
+        if folded is None:
+            folded = self._folded_names[a.id] = (fold(a.description or ""), fold(a.last_name))
+        return folded
+
+    def _explain(self, c: _Candidate, t: TransactionFacts, iban: str) -> str:
+        """The evidence in a short Dutch sentence a clerk understands."""
+        a = c.agreement
+        reasons = []
+        if c.by_reference_only:
+            reasons.append("kenmerk is eenduidig")
+        if c.iban_match:
+            reasons.append("eigen rekening van de deelnemer" if a.organisation is None
+                           else f"IBAN van {a.organisation}")
+        elif iban and c.owner:
+            reasons.append(f"let op: IBAN van {c.owner}, niet van deze afspraak")
+        else:
+            reasons.append("onbekende IBAN" if iban else "geen tegenrekening")
+        if c.strong_terms:
+            typed = [self.term_text[(a.id, k)] for k in c.strong_terms]
+            reasons.append(f"zoekterm {', '.join(dict.fromkeys(typed))} in de omschrijving"
+                           + ("" if c.term_identifies else " (ook bij andere deelnemers)"))
+        if c.weak_terms:
+            typed = [self.term_text[(a.id, k)] for k in c.weak_terms]
+            reasons.append(f"zwakke zoekterm {', '.join(dict.fromkeys(typed))} in de "
+                           "omschrijving")
+        if a.terms and c.iban_match and not c.strong_terms and not c.weak_terms:
+            reasons.append("geen van de zoektermen in de omschrijving")
+        amount = abs(t.amount_cents)
+        if c.amount_fit:
+            reasons.append(f"bedrag {euro(amount)} binnen {_percent(a.tolerance_percent)} "
+                           f"van de afspraak ({euro(a.amount_cents)})")
+        elif c.refund:
+            reasons.append(f"terugbetaling van {euro(amount)} op een uitgave")
+        elif a.amount_cents:
+            off = round(abs(amount - a.amount_cents) * 100 / a.amount_cents)
+            reasons.append(f"bedrag {euro(amount)} wijkt {off}% af van de afspraak "
+                           f"({euro(a.amount_cents)})")
+        if t.reversal and c.direction_ok:
+            reasons.append("teruggeboekte " + ("incasso" if not a.income else "betaling"))
+        if not c.direction_ok and not c.refund:
+            reasons.append("let op: " + ("bijschrijving" if t.amount_cents > 0 else "afschrijving")
+                           + " bij een " + ("inkomsten" if a.income else "uitgaven")
+                           + "afspraak")
+        if c.name_fit and not c.iban_identifies:
+            reasons.append("naam van de deelnemer in de tekst")
+        if not c.valid:
+            if a.valid_through is not None and t.booking_date > a.valid_through:
+                reasons.append(f"afspraak is beëindigd op {short_date(a.valid_through)}")
+            else:
+                reasons.append(f"afspraak gaat pas in op {short_date(a.valid_from)}")
+        if c.singled_out:
+            reasons.append("past als enige afspraak van deze deelnemer")
+        return "; ".join(reasons)
 
 
 def fits_schedule(agreement: AgreementFacts, day: date) -> bool:
@@ -441,10 +461,6 @@ def _day_in_month(year: int, month: int, day: int) -> date:
 
 def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}".replace(".", ",") + "%"
-
-
-def _sentence(reasons: list[str]) -> str:
-    return "; ".join(dict.fromkeys(r for r in reasons if r))
 
 
 def _queue_reason(ranked: list[_Candidate]) -> str:
