@@ -22,7 +22,7 @@ from app.services import agreements as agr
 from app.services.accounts import add_municipal_account
 from app.services.bookings import undo_bookings
 from app.services.demo import create_demo
-from app.services.matching import preview_matches
+from app.services.matching import preview_matches, run_matcher
 from app.services.organisations import create_organisation
 from app.services.participants import create_participant
 from app.services.queries import booking_export_rows
@@ -187,3 +187,24 @@ def test_a_realistic_demo_quarter_has_no_wrong_link(db):
     assert {case for case in (r.case for r in truth.values())} >= {
         "energy_refund", "reversal", "gift", "webshop_refund", "unknown_reference",
         "ended_agreement"}
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_matcher_leaves_a_row_a_clerk_is_booking_right_now(db, anna):
+    """PostgreSQL only: SQLite has one writer at a time, so the two cannot overlap there."""
+    import_entries(db, UNKNOWN_REFERENCE)  # a benefit number Anna's agreement lacks (yet)
+    waiting = transactions(db)["REF-2"]
+    assert waiting.is_open
+    clerk = db.sessions()
+    clerk.execute(select(BankTransaction).where(BankTransaction.id == waiting.id)
+                  .with_for_update())  # a clerk's booking holds the row lock right now
+    try:
+        # The new term makes it linkable; the re-match skips the locked row instead of
+        # waiting for it or booking over the clerk.
+        agr.add_search_term(db.unit_of_work("t"), anna["agreement"], "2619999999")
+        assert transactions(db)["REF-2"].is_open
+    finally:
+        clerk.rollback()
+        clerk.close()
+    assert run_matcher(db.unit_of_work("t")).linked == 1  # once the clerk let go
+    assert not transactions(db)["REF-2"].is_open
