@@ -287,3 +287,15 @@ def test_a_landlord_with_one_tenant_and_no_reference_is_paid_for_that_tenant():
         tx(-650_00, "NL11RABO0111111111", "Huur november", day=date(2026, 10, 30)))
     assert decision.agreement_id == 1
     assert decision.reason.startswith("IBAN van Verhuurder De Boer")
+
+
+def test_a_small_employer_without_references_pays_its_only_participant_on_schedule():
+    wage = agreement(1, 1, "Bakkerij Kok", ("NL11RABO0111111111",), income=True,
+                     cents=1_250_00, day=25)
+    index = AgreementIndex([wage])
+    on_time = index.decide(tx(1_250_00, "NL11RABO0111111111", "Salaris oktober",
+                              day=date(2026, 10, 24)))
+    assert on_time.agreement_id == 1
+    off_schedule = index.decide(tx(1_250_00, "NL11RABO0111111111", "Salaris",
+                                   day=date(2026, 10, 8)))
+    assert off_schedule.agreement_id is None

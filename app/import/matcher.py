@@ -8,8 +8,8 @@ in the queue with ranked suggestions. Every decision carries a short Dutch reaso
 What makes a candidate *convincing* (all of these):
 - it identifies one participant: the counter IBAN is the agreement's and a strong search term
   of this participant is in the text; or the IBAN is used by this participant only (their own
-  account; a creditor we pay for them only, when the agreement has no references) and the
-  amount fits; or the IBAN is unknown to us and
+  account; an organisation we know only for them, when the agreement has no references) and
+  the amount fits; or the IBAN is unknown to us and
   an unmistakable reference (a long number only this participant has) is in the text and the
   amount is near the agreed one;
 - the agreement is valid on the booking date;
@@ -367,13 +367,15 @@ class AgreementIndex:
                                and c.amount_near)
         identifies = (
             (c.iban_match and c.term_identifies)
-            # An IBAN only this participant's agreements use: their own account, or a creditor
-            # we pay for this participant only (a landlord with one tenant) when the agreement
-            # has no references to look for. Never money coming in from an organisation: UWV
-            # paying an unknown benefit number is not this participant's just because they
-            # are the only UWV client we know.
+            # An IBAN only this participant's agreements use: their own account, or an
+            # organisation we know only for this participant (a landlord with one tenant, a
+            # small employer) when the agreement has no references that could contradict the
+            # text; money coming in then also has to arrive on schedule. UWV paying a benefit
+            # number this participant's agreement does not have is not theirs just because
+            # they are the only UWV client we know.
             or (c.iban_identifies and c.amount_fit
-                and (a.organisation is None or (not a.income and not a.terms)))
+                and (a.organisation is None
+                     or (not a.terms and (not a.income or c.date_fit))))
             or c.by_reference_only
         )
         c.convincing = identifies and c.valid and (c.direction_ok or c.refund)
