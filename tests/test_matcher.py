@@ -299,3 +299,18 @@ def test_a_small_employer_without_references_pays_its_only_participant_on_schedu
     off_schedule = index.decide(tx(1_250_00, "NL11RABO0111111111", "Salaris",
                                    day=date(2026, 10, 8)))
     assert off_schedule.agreement_id is None
+
+
+def test_the_rents_reference_with_the_service_costs_amount_is_not_booked_as_rent():
+    rent = agreement(1, 1, "Portaal", (PORTAAL,), income=False, cents=424_10,
+                     terms=("HC-778899",), day=1)
+    service = agreement(2, 1, "Portaal", (PORTAAL,), income=False, cents=35_00, day=1)
+    others = [agreement(10 + n, 10 + n, "Portaal", (PORTAAL,), income=False, cents=500_00,
+                        terms=(f"HC-{n:06d}",), day=1) for n in range(3)]
+    index = AgreementIndex([rent, service, *others])
+    assert index.decide(tx(-424_10, PORTAAL, "Huur HC-778899",
+                           day=date(2026, 10, 30))).agreement_id == 1
+    decision = index.decide(tx(-35_00, PORTAAL, "Servicekosten HC-778899",
+                               day=date(2026, 10, 30)))
+    assert decision.agreement_id is None
+    assert {s.agreement_id for s in decision.suggestions} >= {1, 2}

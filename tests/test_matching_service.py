@@ -112,8 +112,9 @@ def test_a_new_search_term_links_what_was_waiting(db, anna):
     assert transactions(db)["REF-2"].is_open
     other = agr.create_agreement(
         db.unit_of_work("t"), anna["participant"], organisation_id=anna["uwv"],
-        direction="inkomst", amount_cents=640_00, frequency="maand", day=23,
+        direction="inkomst", amount_cents=812_40, frequency="maand", day=5,
         valid_from=date(2026, 1, 1), category="uitkering", description="Ziektewet")
+    assert transactions(db)["REF-2"].is_open  # no reference, paid off its schedule: waits
     preview = preview_matches(db.sessions(), extra_terms={other: ["2619999999"]})
     assert [(d.agreement_id, d.transaction_id) for d in preview] == [
         (other, transactions(db)["REF-2"].id)]

@@ -44,6 +44,7 @@ MAX_SUGGESTIONS = 5
 DATE_WINDOW_DAYS = {"week": 3, "4-weken": 4, "maand": 7, "kwartaal": 15, "jaar": 31}
 
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_NOT_ALNUM = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,8 +136,9 @@ class _Candidate:
 
 def fold(text: str) -> str:
     """Upper case without accents, separators or spaces: for 'is X in this text' checks."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if ch.isalnum()).upper()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)  # 'ë' → 'e' + a mark the next line drops
+    return _NOT_ALNUM.sub("", text).upper()
 
 
 def is_strong_term(normalised: str) -> bool:
@@ -166,12 +168,17 @@ def terms_in_text(texts: Iterable[str | None], known: dict[str, object]) -> dict
     for text in texts:
         if not text:
             continue
-        pieces = [piece.upper() for piece in _TOKEN.findall(fold_accents(text))]
+        if not text.isascii():
+            text = fold_accents(text)
+        pieces = _TOKEN.findall(text.upper())
         for start in range(len(pieces)):
             joined = ""
             for end in range(start, min(start + MAX_PIECES, len(pieces))):
                 joined += pieces[end]
-                key = normalise_term(joined)
+                # normalise_term() of pieces that hold no separators, inlined: it runs for
+                # every piece sequence of every transaction.
+                key = joined.lstrip("0") or "0" if len(joined) >= 6 and joined.isdigit() \
+                    else joined
                 if key in known:
                     count = end - start + 1
                     found[key] = min(count, found.get(key, count))
@@ -198,6 +205,7 @@ class AgreementIndex:
         self.by_id: dict[int, AgreementFacts] = {}
         self.by_iban: dict[str, list[AgreementFacts]] = defaultdict(list)
         self.by_iban_amount: dict[tuple[str, int], list[AgreementFacts]] = defaultdict(list)
+        self.by_iban_participant: dict[tuple[str, int], list[AgreementFacts]] = defaultdict(list)
         self.by_term: dict[str, list[AgreementFacts]] = defaultdict(list)
         self.term_text: dict[tuple[int, str], str] = {}  # (agreement, normalised) → as typed
         self.account_owners = dict(account_owners or {})  # IBAN → "UWV", "de deelnemer" …
@@ -207,6 +215,7 @@ class AgreementIndex:
             self.by_id[agreement.id] = agreement
             for iban in agreement.ibans:
                 self.by_iban[iban].append(agreement)
+                self.by_iban_participant[(iban, agreement.participant_id)].append(agreement)
                 self.by_iban_amount[(iban, agreement.amount_cents)].append(agreement)
             for term in agreement.terms:
                 for key in term_keys(term):
@@ -255,6 +264,7 @@ class AgreementIndex:
         if any(c.agreement.participant_id != participant
                and (c.strong_terms or c.iban_identifies) for c in ranked):
             return None
+        chosen = convincing[0]
         if len(convincing) > 1:
             # One participant, several agreements alike (rent and service costs, three
             # toeslagen from one IBAN): the amount, then the description, must single one out.
@@ -262,10 +272,18 @@ class AgreementIndex:
                          lambda c: c.amount_fit and c.description_fit):
                 narrowed = [c for c in convincing if test(c)]
                 if len(narrowed) == 1:
-                    narrowed[0].singled_out = True
-                    return narrowed[0]
+                    chosen = narrowed[0]
+                    chosen.singled_out = True
+                    break
+            else:
+                return None
+        # The reference names one agreement but the amount is another's of the same
+        # participant with this payer (service costs paid with the rent's contract number).
+        if not chosen.amount_fit and not chosen.refund and any(
+                c is not chosen and c.agreement.participant_id == participant and c.iban_match
+                and c.amount_fit and c.valid and c.direction_ok for c in ranked):
             return None
-        return convincing[0]
+        return chosen
 
     def _own_payout(self, transaction: TransactionFacts) -> Decision | None:
         payout = self.payouts.get(transaction.end_to_end_id or "")
@@ -305,7 +323,15 @@ class AgreementIndex:
                     is_strong_term(key)
                     and self.term_text[(agreement.id, key)].upper() in raw_text)
                 (candidate.strong_terms if strong else candidate.weak_terms).append(key)
-        if iban:
+        # The IBAN's other agreements only matter when the text names none of them (then
+        # they are the candidates and the suggestions); with a reference of this IBAN's
+        # agreement in the text, they can neither win nor make it ambiguous.
+        named = {c.agreement.participant_id for c in candidates.values()
+                 if iban in c.agreement.ibans and c.strong_terms}
+        for participant in named:  # their other agreements with this payer or payee
+            for agreement in self.by_iban_participant.get((iban, participant), ()):
+                consider(agreement)
+        if iban and not named:
             group = self.by_iban.get(iban, ())
             if len(group) <= LARGE_GROUP:
                 for agreement in group:
@@ -314,6 +340,8 @@ class AgreementIndex:
                 for agreement in self.by_iban_amount.get((iban, abs(transaction.amount_cents)),
                                                          ())[:LARGE_GROUP]:
                     consider(agreement)
+        if not candidates:
+            return []
         folded_text = fold(" ".join(t for t in (*texts, transaction.counterparty_name) if t))
         for candidate in candidates.values():
             self._weigh(candidate, transaction, iban, folded_text)
@@ -439,12 +467,14 @@ class AgreementIndex:
 
 def fits_schedule(agreement: AgreementFacts, day: date) -> bool:
     """Is ``day`` within the schedule's window around a due day?"""
-    window = DATE_WINDOW_DAYS.get(agreement.frequency, 7)
     if agreement.day is None:
         return True  # no schedule given: the date says nothing either way
+    window = DATE_WINDOW_DAYS.get(agreement.frequency, 7)
     if agreement.frequency in ("week", "4-weken"):
         distance = abs(day.isoweekday() - agreement.day)
         return min(distance, 7 - distance) <= window
+    if abs(day.day - agreement.day) <= window and agreement.day <= 28:
+        return True  # the common case, without building dates
     for month_shift in (-1, 0, 1):
         month = day.month + month_shift
         year = day.year + (month - 1) // 12

@@ -82,24 +82,27 @@ class Matcher:
         return self._index
 
     def decide(self, transaction_ids: Iterable[int] | None = None, *,
-               statement_ids: Iterable[int] | None = None, lock: bool = False
-               ) -> list[tuple[Decision, int]]:
+               statement_ids: Iterable[int] | None = None) -> list[tuple[Decision, int]]:
         """Decisions for the fully open transactions asked for (default: the whole queue),
-        with each transaction's version."""
+        with each transaction's version. Nothing is locked or stored."""
         return [(self.index.decide(facts), version)
                 for facts, version in self._open_transactions(transaction_ids, statement_ids,
-                                                              lock)]
+                                                              lock=False)]
 
     def run(self, transaction_ids: Iterable[int] | None = None, *,
             statement_ids: Iterable[int] | None = None,
             progress: Callable[[int, int], None] | None = None) -> MatchOutcome:
-        """Decide and store: book what may be linked, keep suggestions for the rest."""
-        decided = self.decide(transaction_ids, statement_ids=statement_ids, lock=True)
-        outcome = MatchOutcome(examined=len(decided))
-        for start in range(0, len(decided), CHUNK):
-            self._store(decided[start:start + CHUNK], outcome)
+        """Decide and store: book what may be linked, keep suggestions for the rest. The rows
+        are locked first; decisions are made and stored a chunk at a time, so memory stays
+        bounded however long the queue."""
+        todo = list(self._open_transactions(transaction_ids, statement_ids, lock=True))
+        outcome = MatchOutcome(examined=len(todo))
+        index = self.index
+        for start in range(0, len(todo), CHUNK):
+            chunk = todo[start:start + CHUNK]
+            self._store([(index.decide(facts), version) for facts, version in chunk], outcome)
             if progress is not None:
-                progress(min(start + CHUNK, len(decided)), len(decided))
+                progress(start + len(chunk), len(todo))
         outcome.queued = outcome.examined - outcome.linked
         return outcome
 
