@@ -20,6 +20,7 @@ import calendar
 import functools
 import gc
 import random
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -194,6 +195,25 @@ class DemoStatements:
                           created=created, bank_bic=BANK_BIC)
             paths.append(path)
         return paths
+
+
+def link_quality(truth: dict[str, TruthRow], linked: dict[str, int],
+                 agreement_ids: dict[int, int]) -> Counter:
+    """How a matcher did against the truth. ``linked``: agreement id per bank reference of
+    each linked entry; ``agreement_ids``: database id per AgreementRow.row. Counts 'right',
+    'wrong' (linked to another agreement), 'missed' (linkable but left in the queue),
+    'queue' (kept in the queue, as it should) and 'wrongly linked' (no agreement explains it,
+    yet it was linked)."""
+    result: Counter = Counter()
+    for reference, row in truth.items():
+        booked = linked.get(reference)
+        if not row.linkable:
+            result["wrongly linked" if booked is not None else "queue"] += 1
+        elif booked is None:
+            result["missed"] += 1
+        else:
+            result["right" if booked == agreement_ids[row.agreement] else "wrong"] += 1
+    return result
 
 
 def statement_window(today: date, months: int) -> tuple[date, date]:

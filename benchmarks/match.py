@@ -29,7 +29,12 @@ from sqlalchemy import select  # noqa: E402
 
 from app.db import Database, make_engine, upgrade  # noqa: E402
 from app.demo import generate_demo  # noqa: E402
-from app.demo_statements import MUNICIPAL_IBAN, DemoStatements, generate_statements  # noqa: E402
+from app.demo_statements import (  # noqa: E402
+    MUNICIPAL_IBAN,
+    DemoStatements,
+    generate_statements,
+    link_quality,
+)
 from app.models import Agreement, BankTransaction, Booking  # noqa: E402
 from app.services.accounts import add_municipal_account  # noqa: E402
 from app.services.dossier_import import store_book  # noqa: E402
@@ -59,17 +64,8 @@ def quality(db: Database, data, statements: DemoStatements) -> Counter:
         linked = {reference: agreement for reference, agreement in session.execute(
             select(BankTransaction.bank_reference, Booking.agreement_id)
             .join(Booking, Booking.transaction_id == BankTransaction.id))}
-    agreement_of_row = {row.row: ids[i] for i, row in enumerate(data.book.agreements)}
-    result = Counter()
-    for reference, truth in statements.truth.items():
-        booked = linked.get(reference)
-        if not truth.linkable:
-            result["queue-only wrongly linked" if booked else "queue-only kept"] += 1
-        elif booked is None:
-            result["linkable missed"] += 1
-        else:
-            result["right" if booked == agreement_of_row[truth.agreement] else "WRONG"] += 1
-    return result
+    agreement_ids = {row.row: ids[i] for i, row in enumerate(data.book.agreements)}
+    return link_quality(statements.truth, linked, agreement_ids)
 
 
 def measure(url: str, data, statements: DemoStatements) -> dict:
@@ -110,16 +106,16 @@ def main() -> None:
                    else f"sqlite:///{Path(folder) / f'match_{months}.db'}")
             runs[months] = r = measure(url, data, statements)
             q = r["quality"]
-            linkable = q["right"] + q["WRONG"] + q["linkable missed"]
+            linkable = q["right"] + q["wrong"] + q["missed"]
             print(f"{r['transactions']:>8,} transactions ({months} month(s), "
                   f"{make_engine(url).dialect.name}): match {r['seconds']:.2f} s = "
                   f"{r['transactions'] / r['seconds']:,.0f} transactions/s "
                   f"(index {r['index']:.2f} s, decisions {r['decide']:.2f} s, the rest storing "
                   f"and commit)")
             print(f"          quality: {100 * q['right'] / linkable:.2f}% of {linkable:,} "
-                  f"linkable linked automatically; wrong links {q['WRONG']}; queue-only "
-                  f"wrongly linked {q['queue-only wrongly linked']} "
-                  f"(of {q['queue-only kept'] + q['queue-only wrongly linked']:,})")
+                  f"linkable linked automatically; wrong links {q['wrong']}; queue-only "
+                  f"wrongly linked {q['wrongly linked']} "
+                  f"(of {q['queue'] + q['wrongly linked']:,})")
     print(f"doubling the transactions multiplied the match time by "
           f"{runs[2]['seconds'] / runs[1]['seconds']:.2f}")
     print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
