@@ -219,7 +219,7 @@ class AgreementIndex:
                 self.by_iban_amount[(iban, agreement.amount_cents)].append(agreement)
             for term in agreement.terms:
                 for key in term_keys(term):
-                    if agreement not in self.by_term[key]:
+                    if (agreement.id, key) not in self.term_text:
                         self.by_term[key].append(agreement)
                         self.term_text[(agreement.id, key)] = term
         self.participants_of_iban = {

@@ -196,8 +196,8 @@ class Matcher:
             terms.setdefault(agreement_id, []).append(term)
         for agreement_id, extra in self.extra_terms.items():
             terms.setdefault(agreement_id, []).extend(extra)
-        organisation_ibans: dict[int, set[str]] = {}
-        participant_ibans: dict[int, set[str]] = {}
+        organisation_ibans: dict[int, set[str] | frozenset[str]] = {}
+        participant_ibans: dict[int, set[str] | frozenset[str]] = {}
         owners: dict[str, str] = {}
         organisation_names = {
             i: n for i, n in session.execute(select(Organisation.id, Organisation.name))}
@@ -212,6 +212,8 @@ class Matcher:
                 owners[iban] = "een deelnemer"
             elif municipal:
                 owners[iban] = "de gemeente (eigen rekening)"
+        organisation_ibans = {k: frozenset(v) for k, v in organisation_ibans.items()}
+        participant_ibans = {k: frozenset(v) for k, v in participant_ibans.items()}
         account_iban = {i: n for i, n in session.execute(select(BankAccount.id, BankAccount.iban))}
         a, p = Agreement, Participant
         facts = []
@@ -222,17 +224,18 @@ class Matcher:
                    p.last_name).join(p, p.id == a.participant_id)
         ):
             if row.organisation_id is not None:
-                ibans = set(organisation_ibans.get(row.organisation_id, ()))
+                ibans = organisation_ibans.get(row.organisation_id, frozenset())
             else:  # leefgeld, private transfers: the participant's own accounts
-                ibans = set(participant_ibans.get(row.participant_id, ()))
-            if row.counter_account_id in account_iban:
-                ibans.add(account_iban[row.counter_account_id])
+                ibans = participant_ibans.get(row.participant_id, frozenset())
+            counter = account_iban.get(row.counter_account_id)
+            if counter is not None and counter not in ibans:
+                ibans = ibans | {counter}
             self._categories[row.id] = row.category_id
             facts.append(AgreementFacts(
                 id=row.id, participant_id=row.participant_id, last_name=row.last_name or "",
                 organisation=organisation_names.get(row.organisation_id)
                 if row.organisation_id is not None else None,
-                ibans=frozenset(ibans), income=row.direction.value == "inkomst",
+                ibans=ibans, income=row.direction.value == "inkomst",
                 amount_cents=row.amount_cents, tolerance_percent=row.tolerance_percent,
                 frequency=row.frequency.value, day=row.day, valid_from=row.valid_from,
                 valid_through=row.valid_through, description=row.description,
