@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     export_bookings.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     export_bookings.set_defaults(run=run_export_bookings)
 
+    overviews = commands.add_parser(
+        "overviews", help="maak de papieren overzichten van een maand (PDF of Excel)")
+    overviews.add_argument("--month", required=True, metavar="JJJJ-MM")
+    overviews.add_argument("--out", required=True, type=Path, metavar="PATH",
+                           help="een .pdf-bestand (alle brieven, elk op een nieuw vel), een map "
+                                "(één PDF per deelnemer) of een .xlsx-bestand")
+    overviews.add_argument("--dossier", metavar="NR", help="alleen dit dossier")
+    overviews.add_argument("--alle", dest="everybody", action="store_true",
+                           help="iedere actieve deelnemer, ook zonder papieren overzicht")
+    overviews.set_defaults(run=run_overviews)
+
     users = commands.add_parser("users", help="medewerkers")
     user_commands = users.add_subparsers(dest="users_command", metavar="ACTIE", required=True)
     add_user = user_commands.add_parser("add", help="voeg een medewerker toe")
@@ -220,6 +231,45 @@ def run_export_bookings(args) -> int:
         raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
     print(f"{count} regels geschreven naar {args.out}")
     return 0
+
+
+def run_overviews(args) -> int:
+    """One line with what was made; a participant without an address is named on stderr and
+    skipped (exit status 1, the rest is made)."""
+    from app.services.overview import parse_month, print_overviews
+
+    if args.dossier and args.everybody:
+        raise UserError("--dossier en --alle gaan niet samen")
+    month = parse_month(args.month)
+    db = open_database(args)
+    try:
+        run = print_overviews(db.unit_of_work(), month, args.out, dossier=args.dossier,
+                              everybody=args.everybody, progress=_progress_bar("overzichten"))
+    finally:
+        _progress_line(None)
+    print(run.summary())
+    if run.skipped:
+        print(f"huishoudboekje: {len(run.skipped)} deelnemer(s) overgeslagen, de rest is gemaakt",
+              file=sys.stderr)
+        for skipped in run.skipped:
+            print(f"  {skipped.number}: {skipped.reason}", file=sys.stderr)
+        return EXIT_ERROR
+    return 0
+
+
+def _progress_bar(what: str) -> Callable[[int, int], None]:
+    """A transient progress bar for (done, total) callbacks, redrawn at most 100 times."""
+    shown = [-1]
+
+    def show(done: int, total: int) -> None:
+        step = done * 100 // max(total, 1)
+        if step == shown[0]:
+            return
+        shown[0] = step
+        filled = step * 30 // 100
+        _progress_line(f"{what} [{'#' * filled}{'.' * (30 - filled)}] {done} van {total}")
+
+    return show
 
 
 def run_users_add(args) -> int:

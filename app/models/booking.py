@@ -51,6 +51,8 @@ class Suggestion(Base):
     """A ranked candidate agreement for an open transaction, with the matcher's reasons."""
 
     __tablename__ = "match_suggestions"
+    # The queue's best suggestion (rank 1) and its score, read from the index alone.
+    __table_args__ = (Index("ix_match_suggestions_best", "transaction_id", "rank", "score"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(

@@ -16,7 +16,7 @@ booking a row right now keeps it) and its version raised.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -108,11 +108,16 @@ class Matcher:
 
     # -- storing ---------------------------------------------------------------------------
 
-    def _store(self, decided: list[tuple[Decision, int]], outcome: MatchOutcome) -> None:
+    def _store(self, decided: list[tuple[Decision, tuple[int, bool]]],
+               outcome: MatchOutcome) -> None:
         session = self.session
         ids = [d.transaction_id for d, _version in decided]
         session.execute(delete(Suggestion).where(Suggestion.transaction_id.in_(ids)))
-        links = [(d, v) for d, v in decided if d.agreement_id is not None]
+        # A clerk undid an automatic link of a ``manual_only`` transaction: suggest, never
+        # link it again.
+        links = [(d, v) for d, (v, manual_only) in decided
+                 if d.agreement_id is not None and not manual_only]
+        linked_ids = {d.transaction_id for d, _v in links}
         now = utcnow()
         if links:
             amounts, dates = {}, {}
@@ -150,7 +155,7 @@ class Matcher:
         insert_rows(session, Suggestion.__table__, [
             {"transaction_id": d.transaction_id, "agreement_id": s.agreement_id, "rank": rank,
              "score": s.score, "reason": s.reason, "created_at": now}
-            for d, _v in decided if d.agreement_id is None
+            for d, _v in decided if d.transaction_id not in linked_ids
             for rank, s in enumerate(d.suggestions, start=1)
         ])
 
@@ -166,7 +171,8 @@ class Matcher:
         t = BankTransaction
         query = select(t.id, t.booking_date, t.amount_cents, t.counterparty_iban,
                        t.counterparty_name, t.description, t.structured_reference,
-                       t.mandate_id, t.end_to_end_id, t.reversal, t.version).where(
+                       t.mandate_id, t.end_to_end_id, t.reversal, t.version,
+                       t.manual_only).where(
             t.is_open.is_(True), t.booked_cents == 0).order_by(t.id)
         if lock and self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(of=t, skip_locked=True)
@@ -186,7 +192,7 @@ class Matcher:
                 description=row.description, structured_reference=row.structured_reference,
                 mandate_id=row.mandate_id, end_to_end_id=row.end_to_end_id,
                 reversal=row.reversal,
-            ), row.version
+            ), (row.version, row.manual_only)
 
     def _load_index(self) -> AgreementIndex:
         session = self.session
@@ -278,4 +284,6 @@ def preview_matches(session: Session, transaction_ids: list[int] | None = None, 
     """What the matcher would decide now (nothing stored). ``extra_terms`` adds search terms
     to agreements as if they were saved: the preview of 'remember this'."""
     matcher = Matcher(session, "voorbeeld", extra_terms)
-    return [decision for decision, _version in matcher.decide(transaction_ids)]
+    return [replace(decision, agreement_id=None, participant_id=None) if manual_only
+            else decision
+            for decision, (_version, manual_only) in matcher.decide(transaction_ids)]

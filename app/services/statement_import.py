@@ -102,12 +102,16 @@ def import_statement_file(
     result = read_statement_file(path)
     report(f"{path.name}: controleren en opslaan")
     return store_statements(uow, result, file_name=path.name, sha256=sha256_of(path),
-                            force=force)
+                            force=force, progress=progress)
 
 
 def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha256: str,
-                     force: bool = False) -> ImportOutcome:
-    """Store what a reader read from one file: all of it, or (on any refusal) nothing."""
+                     force: bool = False, progress: Callable[[str], None] | None = None
+                     ) -> ImportOutcome:
+    """Store what a reader read from one file: all of it, or (on any refusal) nothing.
+
+    ``progress`` is told each step; if it raises (the clerk cancelled), nothing is stored."""
+    report = progress or (lambda _message: None)
     _refuse_other_currencies(file_name, result)
     outcome = ImportOutcome(file_name, result.file_format, result.bank, [],
                             list(result.warnings))
@@ -125,12 +129,14 @@ def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha
                 _store_statement(session, imported.id, account, statement, result, force,
                                  matcher)
             )
+            report(f"{file_name}: afschrift {number} van {len(result.statements)} verwerkt")
         imported.result = json.dumps(outcome.as_dict(), ensure_ascii=False)
         uow.record("bankafschrift geïmporteerd", imported, after={
             "bestand": file_name, "sha256": sha256, "formaat": result.file_format,
             "nieuw": outcome.new_entries, "al bekend": outcome.duplicates,
             "automatisch gekoppeld": sum(s.linked for s in outcome.statements),
         })
+        report(f"{file_name}: vastleggen")  # the last moment a cancel still stores nothing
         uow.commit()
     return outcome
 

@@ -1,76 +1,404 @@
-"""The main window. For now: the list of participants and the database in the status bar; the
-desktop-client issue grows this into the full window with sidebar and screens."""
+"""The main window: a sidebar with the screens a clerk's role may use, the screen itself, and a
+status bar with the database, the user, the role and the schema version.
+
+Statement files dropped anywhere on the window go to the import screen. The window's size,
+its layout and the last screen are remembered per workstation (QSettings); tables remember
+their column widths themselves (widgets.remember_columns). Screens are created when first
+shown; a screen may have ``activate()`` (called each time it is shown) and ``refresh()``
+(called after work elsewhere changed data, e.g. an import).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QHeaderView, QLabel, QMainWindow, QTableView, QVBoxLayout, QWidget
+import importlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from app.db import Database, current_revision
-from app.services.queries import ParticipantListRow, count_participants, list_participants
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTextEdit,
+    QWidget,
+)
 
-Index = QModelIndex | QPersistentModelIndex
-ROOT = QModelIndex()
+from app.db import Database, current_revision, is_embedded
+from app.models import Role
+from app.services.queries import CurrentUser, current_user, open_queue_count
+from app.ui.import_screen import local_files
+from app.ui.operations import run_operation
+from app.ui.widgets import PlaceholderPage, settings
+
+log = logging.getLogger(__name__)
+
+EVERYONE = frozenset(Role)
+R = Role
 
 
-class ParticipantTableModel(QAbstractTableModel):
-    COLUMNS = ("Dossiernummer", "Naam", "Status", "Woonplaats", "Contactpersoon", "Afspraken")
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    title: str
+    roles: frozenset[Role]
+    shortcut: str
 
-    def __init__(self, rows: list[ParticipantListRow]):
-        super().__init__()
-        self._rows = rows
 
-    def rowCount(self, parent: Index = ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
+PAGES = (
+    PageSpec("participants", "Deelnemers", EVERYONE, "Ctrl+1"),
+    PageSpec("import", "Importeren", frozenset({R.BACKOFFICE, R.TEAMLEADER, R.ADMIN}), "Ctrl+2"),
+    PageSpec("queue", "Wachtrij", frozenset({R.BACKOFFICE, R.TEAMLEADER, R.ADMIN}), "Ctrl+3"),
+    PageSpec("signals", "Signalen", EVERYONE, "Ctrl+4"),
+    PageSpec("overviews", "Overzichten", frozenset({R.FRONTOFFICE, R.TEAMLEADER, R.ADMIN}),
+             "Ctrl+5"),
+    PageSpec("caseload", "Caseload", frozenset({R.TEAMLEADER, R.ADMIN}), "Ctrl+6"),
+    PageSpec("settings", "Instellingen", frozenset({R.ADMIN}), "Ctrl+7"),
+)
+# Built by other issues; shown as a placeholder page until their module exists.
+OPTIONAL_SCREENS = {
+    "queue": ("app.ui.queue_screen", "QueueScreen"),
+    "overviews": ("app.ui.overviews_screen", "OverviewsScreen"),
+}
 
-    def columnCount(self, parent: Index = ROOT) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
-            return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 5:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        row = self._rows[index.row()]
-        values = (row.number, row.name, row.status, row.city or "", row.contact_person or "",
-                  str(row.agreements))
-        return values[index.column()]
+def effective_role(db: Database, user: CurrentUser) -> Role | None:
+    """The employee's role. On the embedded database (one workstation, a demo) whoever runs
+    the program manages it; on a shared database somebody who is not an employee gets only
+    the screens everyone may use."""
+    if user.role is not None:
+        return user.role
+    return Role.ADMIN if is_embedded(db.engine) else None
 
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
-                   role: int = Qt.ItemDataRole.DisplayRole):
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
+
+def visible_pages(role: Role | None) -> list[str]:
+    return [spec.key for spec in PAGES if (role in spec.roles if role else
+                                           spec.roles == EVERYONE)]
+
+
+def optional_screen(module_name: str, class_name: str, db: Database, title: str) -> QWidget:
+    """The screen of another issue when its module exists, else a plain placeholder page."""
+    if importlib.util.find_spec(module_name) is None:
+        return PlaceholderPage(title, QCoreApplication.translate(
+            "MainWindow", "Dit scherm komt in een volgende versie van het programma."))
+    try:
+        module = importlib.import_module(module_name)
+        return getattr(module, class_name)(db)
+    except Exception as exc:  # noqa: BLE001 - one broken screen must not stop the window
+        log.exception("screen %s could not be loaded", module_name)
+        page = PlaceholderPage(title, f"Dit scherm kon niet worden geladen: {exc}")
+        page.setObjectName("broken")
+        return page
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, user: CurrentUser | None = None):
         super().__init__()
         self.db = db
-        self.setWindowTitle("Huishoudboekje")
-        self.resize(1100, 700)
-        with db.read() as session:
-            rows = list_participants(session)
-            total = count_participants(session)
-        self.heading = QLabel(self.tr("Deelnemers: %n", "", total))
-        self.heading.setStyleSheet("font-size: 16pt; font-weight: bold; padding: 6px;")
-        self.table = QTableView()
-        self.table.setModel(ParticipantTableModel(rows))
-        self.table.setAlternatingRowColors(True)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().hide()
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.setWindowTitle(self.tr("Huishoudboekje"))
+        self.setAcceptDrops(True)
+        if user is None:
+            with db.read() as session:
+                user = current_user(session, db.default_actor())
+        self.user = user
+        self.role = effective_role(db, user)
+        self.visible = visible_pages(self.role)
+        self.pages: dict[str, QWidget] = {}
+        self.queue_count: int | None = None
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(190)
+        self.sidebar.setIconSize(QSize(0, 0))
+        self.sidebar.setStyleSheet(
+            "QListWidget#sidebar { background: #263238; color: #eceff1; border: none;"
+            " font-size: 11pt; padding-top: 8px; outline: 0; }"
+            "QListWidget#sidebar::item { padding: 9px 14px; }"
+            "QListWidget#sidebar::item:selected { background: #37474f; color: white;"
+            " border-left: 4px solid #80cbc4; }")
+        self.stack = QStackedWidget()
+        self.items: dict[str, QListWidgetItem] = {}
+        self.holders: dict[str, QWidget] = {}
+        for spec in PAGES:
+            item = QListWidgetItem(self.tr(spec.title))
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setToolTip(f"{self.tr(spec.title)} ({spec.shortcut})")
+            self.sidebar.addItem(item)
+            item.setHidden(spec.key not in self.visible)
+            self.items[spec.key] = item
+            holder = QWidget()  # replaced by the real screen when first shown
+            self.holders[spec.key] = holder
+            self.stack.addWidget(holder)
+        self.sidebar.currentItemChanged.connect(self._sidebar_changed)
+
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.table)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        self.status_label = QLabel(
-            f"Database: {db.describe()}   Gebruiker: {db.default_actor()}   "
-            f"Schemaversie: {current_revision(db.engine)}"
-        )
-        self.statusBar().addWidget(self.status_label)
+        self._menus()
+        self._status_bar()
+
+        self.resize(1280, 800)
+        store = settings()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(QByteArray(state))
+        last = str(store.value("window/page", "participants"))
+        self.show_page(last if last in self.visible else self.visible[0])
+        self.refresh_queue_count()
+
+    # -- furniture --------------------------------------------------------------------------
+
+    def _menus(self) -> None:
+        menu = self.menuBar().addMenu(self.tr("&Bestand"))
+        self._action(menu, self.tr("Bankafschriften &importeren…"), "Ctrl+O",
+                     self.choose_statement_files, "import")
+        self._action(menu, self.tr("&Verbinding met de database…"), None,
+                     self.connection_settings)
+        menu.addSeparator()
+        self._action(menu, self.tr("&Afsluiten"), "Ctrl+Q", self.close)
+        view = self.menuBar().addMenu(self.tr("Be&eld"))
+        for spec in PAGES:
+            if spec.key in self.visible:
+                self._action(view, self.tr(spec.title), spec.shortcut,
+                             lambda key=spec.key: self.show_page(key))
+        view.addSeparator()
+        self._action(view, self.tr("Deelnemer &zoeken"), "Ctrl+Shift+F", self.find_participant)
+        self._action(view, self.tr("&Vernieuwen"), "F5", self.refresh_current)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self._action(help_menu, self.tr("&Sneltoetsen"), "F1", self.show_shortcuts)
+
+    def _action(self, menu, text: str, shortcut: str | None, slot: Callable[[], None],
+                page: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        if page is not None and page not in self.visible:
+            action.setEnabled(False)
+        menu.addAction(action)
+        return action
+
+    def _status_bar(self) -> None:
+        try:
+            revision = current_revision(self.db.engine) or "?"
+        except Exception:  # noqa: BLE001 - the status bar must not stop the window
+            revision = "?"
+        user = self.user
+        who = user.name if user.name == user.username else f"{user.name} ({user.username})"
+        role = self.role.value if self.role else self.tr("geen medewerker")
+        if self.user.role is None and self.role is not None:
+            role += self.tr(" (ingebouwde database)")
+        self.status_label = QLabel(self.tr(
+            "Database: {database}   ·   Gebruiker: {user}   ·   Rol: {role}   ·   "
+            "Schemaversie: {revision}").format(database=self.db.describe(), user=who, role=role,
+                                               revision=revision))
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.statusBar().addWidget(self.status_label, 1)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def page(self, key: str) -> QWidget:
+        """The screen of a page, created the first time it is needed."""
+        if key in self.pages:
+            return self.pages[key]
+        title = self.tr(next(spec.title for spec in PAGES if spec.key == key))
+        screen = self._create(key, title)
+        self.pages[key] = screen
+        holder = self.holders[key]
+        index = self.stack.indexOf(holder)
+        self.stack.insertWidget(index, screen)
+        self.stack.removeWidget(holder)
+        holder.deleteLater()
+        self._catch_drops(screen)
+        return screen
+
+    def _create(self, key: str, title: str) -> QWidget:
+        if key == "participants":
+            from app.ui.participants_screen import ParticipantsScreen
+
+            return ParticipantsScreen(self.db, self.user)
+        if key == "import":
+            from app.ui.import_screen import ImportScreen
+
+            screen = ImportScreen(self.db, self.user)
+            screen.queue_requested.connect(lambda: self.show_page("queue"))
+            screen.imported.connect(self._after_import)
+            return screen
+        if key == "settings":
+            from app.ui.settings_screen import SettingsScreen
+
+            return SettingsScreen(self.db, self.user)
+        if key in OPTIONAL_SCREENS:
+            module_name, class_name = OPTIONAL_SCREENS[key]
+            screen = optional_screen(module_name, class_name, self.db, title)
+            for name in ("countChanged", "open_count_changed", "count_changed"):
+                signal = getattr(screen, name, None)
+                if signal is not None and hasattr(signal, "connect"):
+                    signal.connect(self._set_queue_count)
+                    break
+            return screen
+        if key == "signals":
+            return PlaceholderPage(title, self.tr(
+                "Het overzicht van alle signalen komt in een volgende versie. De open signalen "
+                "van een deelnemer staan in het dossier en in de kolom Signalen van de "
+                "deelnemerslijst."))
+        return PlaceholderPage(title, self.tr(
+            "De caseload per medewerker (dalend saldo, open signalen, voortgangsgesprekken, "
+            "de wachtrij) komt in een volgende versie."))
+
+    def show_page(self, key: str) -> QWidget | None:
+        if key not in self.visible:
+            self.statusBar().showMessage(self.tr("Dit scherm is niet beschikbaar voor uw rol."),
+                                         5000)
+            return None
+        item = self.items[key]
+        if self.sidebar.currentItem() is not item:
+            self.sidebar.setCurrentItem(item)  # → _sidebar_changed
+        return self.pages.get(key)
+
+    def current_key(self) -> str | None:
+        item = self.sidebar.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _sidebar_changed(self, current: QListWidgetItem | None,
+                         previous: QListWidgetItem | None) -> None:
+        if current is None:
+            return
+        key = current.data(Qt.ItemDataRole.UserRole)
+        screen = self.page(key)
+        self.stack.setCurrentWidget(screen)
+        activate = getattr(screen, "activate", None) or getattr(screen, "refresh", None)
+        if callable(activate):
+            activate()
+        if previous is not None and previous.data(Qt.ItemDataRole.UserRole) == "queue":
+            self.refresh_queue_count()  # leaving the queue: its count may have changed
+
+    def refresh_current(self) -> None:
+        screen = self.pages.get(self.current_key() or "")
+        refresh = getattr(screen, "refresh", None)
+        if callable(refresh):
+            refresh()
+        self.refresh_queue_count()
+
+    def find_participant(self) -> None:
+        screen = self.show_page("participants")
+        if screen is not None:
+            screen.focus_search()
+
+    # -- the queue count --------------------------------------------------------------------
+
+    def refresh_queue_count(self) -> None:
+        if "queue" not in self.visible:
+            return
+
+        def work(_progress):
+            with self.db.read() as session:
+                return open_queue_count(session)
+
+        run_operation(self, work, on_done=self._set_queue_count)
+
+    def _set_queue_count(self, count: int) -> None:
+        self.queue_count = count
+        self.items["queue"].setText(self.tr("Wachtrij ({count})").format(
+            count=f"{count:,}".replace(",", ".")))
+
+    def _after_import(self, open_count: int) -> None:
+        self._set_queue_count(open_count)
+        for key, screen in self.pages.items():
+            refresh = getattr(screen, "refresh", None)
+            if key != "import" and callable(refresh):
+                refresh()
+
+    # -- dropping files anywhere ------------------------------------------------------------
+
+    def _catch_drops(self, screen: QWidget) -> None:
+        """Text fields take drops themselves; a statement file dropped on one still goes to
+        the import."""
+        for widget in screen.findChildren(QLineEdit) + screen.findChildren(QPlainTextEdit) \
+                + screen.findChildren(QTextEdit):
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop) \
+                and local_files(event.mimeData()):
+            if kind == QEvent.Type.Drop:
+                self.dropEvent(event)
+            else:
+                self.dragEnterEvent(event)
+            return True
+        return super().eventFilter(watched, event)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if local_files(event.mimeData()) and "import" in self.visible:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent  # noqa: N815 - Qt API
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        self.drop_files(event.mimeData())
+        event.acceptProposedAction()
+
+    def drop_files(self, mime) -> bool:
+        """Import the files of a drop (the handler behind dropEvent)."""
+        if "import" not in self.visible:
+            self.statusBar().showMessage(self.tr("Bankafschriften inlezen hoort niet bij uw "
+                                                 "rol."), 5000)
+            return False
+        self.show_page("import")
+        return self.page("import").drop(mime)
+
+    def choose_statement_files(self) -> None:
+        if self.show_page("import") is not None:
+            self.page("import").choose_files()
+
+    # -- the rest ---------------------------------------------------------------------------
+
+    def connection_settings(self) -> None:
+        from app.ui.connection_dialog import ConnectionDialog
+
+        dialog = ConnectionDialog(parent=self)
+        if dialog.exec():
+            QMessageBox.information(self, self.tr("Huishoudboekje"), self.tr(
+                "De nieuwe verbinding wordt gebruikt als u het programma opnieuw start."))
+
+    def show_shortcuts(self) -> None:
+        lines = [f"{spec.shortcut}\t{self.tr(spec.title)}" for spec in PAGES
+                 if spec.key in self.visible]
+        lines += [
+            "Ctrl+O\t" + self.tr("Bankafschriften importeren"),
+            "Ctrl+Shift+F\t" + self.tr("Deelnemer zoeken"),
+            "F5\t" + self.tr("Vernieuwen"),
+            "",
+            self.tr("Deelnemers:") + "\tCtrl+F " + self.tr("zoeken") + ", Enter "
+            + self.tr("dossier openen"),
+            self.tr("Dossier:") + "\tCtrl+S " + self.tr("opslaan") + ", Ctrl+N "
+            + self.tr("notitie") + ", Ctrl+Enter " + self.tr("notitie opslaan") + ", Esc "
+            + self.tr("terug"),
+        ]
+        QMessageBox.information(self, self.tr("Sneltoetsen"), "\n".join(lines))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        store = settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState())
+        if self.current_key():
+            store.setValue("window/page", self.current_key())
+        store.sync()
+        super().closeEvent(event)

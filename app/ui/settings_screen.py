@@ -1,0 +1,362 @@
+"""Instellingen (beheerder): organisations and their IBANs, categories, the municipal accounts,
+employees, and (later, with the overviews) the letter settings. Every change is one service
+call of app.services.organisations / accounts / employees, off the GUI thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import ValidationError
+from app.models import OrganisationKind, Role
+from app.services import accounts as account_services
+from app.services import employees as employee_services
+from app.services import organisations as organisation_services
+from app.services.queries import (
+    OrganisationLine,
+    category_lines,
+    employee_lines,
+    municipal_accounts,
+    organisation_lines,
+)
+from app.ui.operations import run_operation, show_error
+from app.ui.widgets import (
+    DEBIT_COLOR,
+    fit_columns_once,
+    heading,
+    muted,
+    remember_columns,
+    text_item,
+)
+
+ERROR_STYLE = f"color: {DEBIT_COLOR.name()};"
+
+
+def _table(headers: list[str], key: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().hide()
+    table.horizontalHeader().setStretchLastSection(True)
+    remember_columns(table.horizontalHeader(), key)
+    return table
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class OrganisationDialog(QDialog):
+    """A new organisation (with its IBANs) or the details of an existing one."""
+
+    def __init__(self, db, organisation: OrganisationLine | None = None, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.organisation = organisation
+        self.setWindowTitle(self.tr("Organisatie wijzigen") if organisation
+                            else self.tr("Nieuwe organisatie"))
+        self.name = QLineEdit(organisation.name if organisation else "")
+        self.kind = QComboBox()
+        for kind in OrganisationKind:
+            self.kind.addItem(kind.value, kind.value)
+        if organisation:
+            self.kind.setCurrentIndex(self.kind.findData(organisation.kind))
+        self.kvk = QLineEdit(organisation.kvk or "" if organisation else "")
+        self.city = QLineEdit(organisation.city or "" if organisation else "")
+        self.ibans = QLineEdit()
+        self.ibans.setPlaceholderText(self.tr("één of meer IBAN's, gescheiden door ;"))
+        form = QFormLayout()
+        form.addRow(self.tr("Naam *"), self.name)
+        form.addRow(self.tr("Soort"), self.kind)
+        form.addRow(self.tr("KvK-nummer"), self.kvk)
+        form.addRow(self.tr("Plaats"), self.city)
+        if organisation is None:
+            form.addRow(self.tr("IBAN's"), self.ibans)
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Opslaan"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuleren"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(460, self.sizeHint().height())
+
+    def save(self) -> None:
+        values = {"name": self.name.text(), "kind": self.kind.currentData(),
+                  "kvk": self.kvk.text().strip() or None, "city": self.city.text().strip() or None}
+        ibans = [i.strip() for i in self.ibans.text().split(";") if i.strip()]
+        organisation = self.organisation
+
+        def work(_progress):
+            uow = self.db.unit_of_work()
+            if organisation is None:
+                return organisation_services.create_organisation(uow, ibans=ibans, **values)
+            organisation_services.update_organisation(uow, organisation.id, **values)
+            return organisation.id
+
+        run_operation(self, work, on_done=lambda _r: self.accept(), on_error=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationError):
+            self.error.setText(str(exc))
+            self.error.show()
+        else:
+            show_error(self, exc)
+
+
+class SettingsScreen(QWidget):
+    loaded = Signal()
+
+    def __init__(self, db, user=None, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.user = user
+        self.organisations: list[OrganisationLine] = []
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._organisations_page(), self.tr("Organisaties"))
+        self.tabs.addTab(self._categories_page(), self.tr("Rubrieken"))
+        self.tabs.addTab(self._municipal_page(), self.tr("Gemeentelijke rekeningen"))
+        self.tabs.addTab(self._employees_page(), self.tr("Medewerkers"))
+        self.tabs.addTab(self._letters_page(), self.tr("Brieven"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(self.tr("Instellingen")))
+        layout.addWidget(self.tabs, 1)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def _organisations_page(self) -> QWidget:
+        page = QWidget()
+        self.organisations_table = _table([self.tr("Naam"), self.tr("Soort"), self.tr("KvK"),
+                                           self.tr("Plaats"), self.tr("IBAN's")],
+                                          "settings_organisations")
+        self.organisations_table.doubleClicked.connect(lambda _i: self.edit_organisation())
+        add = QPushButton(self.tr("Nieuwe organisatie"))
+        add.clicked.connect(lambda: self.edit_organisation(new=True))
+        edit = QPushButton(self.tr("Wijzigen"))
+        edit.clicked.connect(lambda: self.edit_organisation())
+        self.organisation_iban = QLineEdit()
+        self.organisation_iban.setPlaceholderText(self.tr("IBAN toevoegen aan de gekozen "
+                                                          "organisatie"))
+        self.organisation_iban.returnPressed.connect(self.add_organisation_iban)
+        add_iban = QPushButton(self.tr("IBAN toevoegen"))
+        add_iban.clicked.connect(self.add_organisation_iban)
+        self.organisation_error = _error_label()
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(edit)
+        row.addSpacing(20)
+        row.addWidget(self.organisation_iban, 1)
+        row.addWidget(add_iban)
+        layout = QVBoxLayout(page)
+        layout.addLayout(row)
+        layout.addWidget(self.organisation_error)
+        layout.addWidget(self.organisations_table, 1)
+        return page
+
+    def _categories_page(self) -> QWidget:
+        page = QWidget()
+        self.categories_table = _table([self.tr("Rubriek"), self.tr("Soort"),
+                                        self.tr("Verplicht bij volledig")],
+                                       "settings_categories")
+        layout = QVBoxLayout(page)
+        layout.addWidget(muted(self.tr("De rubrieken komen mee met het programma. Verplichte "
+                                       "rubrieken zijn de vaste lasten die iedere deelnemer met "
+                                       "variant 'volledig' moet hebben.")))
+        layout.addWidget(self.categories_table, 1)
+        return page
+
+    def _municipal_page(self) -> QWidget:
+        page = QWidget()
+        self.municipal_table = _table([self.tr("IBAN"), self.tr("Naam")], "settings_municipal")
+        self.municipal_iban = QLineEdit()
+        self.municipal_iban.setPlaceholderText(self.tr("IBAN van de gemeentelijke rekening"))
+        self.municipal_name = QLineEdit()
+        self.municipal_name.setPlaceholderText(self.tr("naam, bijv. Gemeente Utrecht "
+                                                       "budgetbeheer"))
+        add = QPushButton(self.tr("Rekening registreren"))
+        add.clicked.connect(self.add_municipal_account)
+        self.municipal_error = _error_label()
+        row = QHBoxLayout()
+        row.addWidget(self.municipal_iban, 1)
+        row.addWidget(self.municipal_name, 1)
+        row.addWidget(add)
+        layout = QVBoxLayout(page)
+        layout.addWidget(muted(self.tr("Alleen afschriften van deze rekeningen kunnen worden "
+                                       "ingelezen.")))
+        layout.addLayout(row)
+        layout.addWidget(self.municipal_error)
+        layout.addWidget(self.municipal_table, 1)
+        return page
+
+    def _employees_page(self) -> QWidget:
+        page = QWidget()
+        self.employees_table = _table([self.tr("Gebruikersnaam"), self.tr("Naam"),
+                                       self.tr("Rol"), self.tr("Telefoon"), self.tr("E-mail"),
+                                       self.tr("Actief"), self.tr("Deelnemers")],
+                                      "settings_employees")
+        self.employee_username = QLineEdit()
+        self.employee_username.setPlaceholderText(self.tr("gebruikersnaam"))
+        self.employee_name = QLineEdit()
+        self.employee_name.setPlaceholderText(self.tr("volledige naam"))
+        self.employee_role = QComboBox()
+        for role in Role:
+            self.employee_role.addItem(role.value, role.value)
+        add = QPushButton(self.tr("Medewerker toevoegen"))
+        add.clicked.connect(self.add_employee)
+        self.employee_error = _error_label()
+        row = QHBoxLayout()
+        row.addWidget(self.employee_username)
+        row.addWidget(self.employee_name, 1)
+        row.addWidget(self.employee_role)
+        row.addWidget(add)
+        layout = QVBoxLayout(page)
+        layout.addWidget(muted(self.tr("Op de gedeelde database is de gebruikersnaam ook de "
+                                       "aanmeldnaam van de medewerker.")))
+        layout.addLayout(row)
+        layout.addWidget(self.employee_error)
+        layout.addWidget(self.employees_table, 1)
+        return page
+
+    def _letters_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(heading(self.tr("Brieven"), 12))
+        from app.ui.overviews_screen import LetterSettingsPanel
+
+        self.letters_panel = LetterSettingsPanel(self.db)
+        layout.addWidget(self.letters_panel)
+        layout.addStretch(1)
+        return page
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def activate(self) -> None:
+        self.reload()
+
+    refresh = activate
+
+    def reload(self) -> None:
+        def work(_progress):
+            with self.db.read() as session:
+                return (organisation_lines(session), category_lines(session),
+                        municipal_accounts(session), employee_lines(session))
+
+        run_operation(self, work, on_done=self._show)
+
+    def _show(self, data) -> None:
+        organisations, categories, municipal, employees = data
+        self.organisations = organisations
+        _fill(self.organisations_table, [
+            (o.name, o.kind, o.kvk or "", o.city or "", ", ".join(i for _id, i in o.accounts))
+            for o in organisations], ids=[o.id for o in organisations])
+        _fill(self.categories_table, [(c.name, c.kind, self.tr("ja") if c.mandatory else "")
+                                      for c in categories])
+        _fill(self.municipal_table, [(a.iban, a.holder_name) for a in municipal])
+        _fill(self.employees_table, [
+            (e.username, e.name, e.role, e.phone or "", e.email or "",
+             self.tr("ja") if e.active else self.tr("nee"), e.participants) for e in employees])
+        self.loaded.emit()
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def selected_organisation(self) -> OrganisationLine | None:
+        item = self.organisations_table.item(self.organisations_table.currentRow(), 0)
+        if item is None:
+            return None
+        wanted = item.data(Qt.ItemDataRole.UserRole)
+        return next((o for o in self.organisations if o.id == wanted), None)
+
+    def edit_organisation(self, *, new: bool = False) -> OrganisationDialog | None:
+        organisation = None if new else self.selected_organisation()
+        if not new and organisation is None:
+            return None
+        dialog = OrganisationDialog(self.db, organisation, self)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        return dialog
+
+    def _run(self, work, error_label: QLabel, on_done=None) -> None:
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ValidationError):
+                error_label.setText(str(exc))
+                error_label.show()
+            else:
+                show_error(self, exc)
+
+        def done(result) -> None:
+            error_label.hide()
+            if on_done is not None:
+                on_done()
+            self.reload()
+
+        run_operation(self, work, on_done=done, on_error=failed)
+
+    def add_organisation_iban(self) -> None:
+        organisation = self.selected_organisation()
+        if organisation is None:
+            self.organisation_error.setText(self.tr("Kies eerst een organisatie in de lijst."))
+            self.organisation_error.show()
+            return
+        iban = self.organisation_iban.text()
+        self._run(lambda _p: organisation_services.add_organisation_account(
+            self.db.unit_of_work(), organisation.id, iban), self.organisation_error,
+            self.organisation_iban.clear)
+
+    def add_municipal_account(self) -> None:
+        iban, name = self.municipal_iban.text(), self.municipal_name.text()
+
+        def clear() -> None:
+            self.municipal_iban.clear()
+            self.municipal_name.clear()
+
+        self._run(lambda _p: account_services.add_municipal_account(
+            self.db.unit_of_work(), iban, name), self.municipal_error, clear)
+
+    def add_employee(self) -> None:
+        username, name = self.employee_username.text(), self.employee_name.text().strip()
+        role = self.employee_role.currentData()
+
+        def clear() -> None:
+            self.employee_username.clear()
+            self.employee_name.clear()
+
+        self._run(lambda _p: employee_services.add_employee(
+            self.db.unit_of_work(), username, role, name=name or None), self.employee_error,
+            clear)
+
+
+def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None) -> None:
+    table.setRowCount(0)
+    for number, values in enumerate(rows):
+        table.insertRow(number)
+        for column, value in enumerate(values):
+            item = text_item(value)
+            if ids is not None:
+                item.setData(Qt.ItemDataRole.UserRole, ids[number])
+            table.setItem(number, column, item)
+    fit_columns_once(table)

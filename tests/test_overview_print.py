@@ -1,0 +1,130 @@
+"""``huishoudboekje overviews``: the print run from the command line (one PDF, a folder, an
+Excel workbook), the selection, skipped participants and one-line reasons — on both
+databases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from app.cli import main
+from app.reports.overview_excel import write_overview_workbook
+from tests import overview_scenario as golden
+from tests.helpers import audit_json, audit_rows
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def two(db):
+    """The golden participant, and one without an address (and without the paper letter)."""
+    first = golden.build(db)
+    second = golden.build(db, number="HHB-00043", bsn=golden.VALID_BSNS[2],
+                          own_iban=golden.nl_iban("INGB", "0007654321"), with_orgs=False,
+                          municipal=False, first_name="Zoë", last_name="Öztürk", street=None,
+                          house_number=None, house_number_suffix=None, postcode=None, city=None,
+                          paper_overview=False)
+    return first, second
+
+
+def test_one_pdf_of_everybody_with_a_paper_overview(capsys, db, db_url, two, tmp_path):
+    out = tmp_path / "brieven.pdf"
+    code, stdout, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10",
+                            "--out", str(out))
+    assert (code, err) == (0, "")
+    assert stdout.startswith("1 overzicht(en) van 2026-10 gemaakt, 2 pagina's")
+    reader = PdfReader(out)
+    assert len(reader.pages) == 2 and reader.metadata.title == "Papieren overzichten oktober 2026"
+    assert "Ayşe Yılmaz-Çelik" in reader.pages[0].extract_text()
+    entry = audit_rows(db, "papieren overzichten gemaakt")[-1]
+    assert audit_json(entry, "after") == {"maand": "2026-10", "brieven": 1, "pagina's": 2,
+                                          "uitvoer": "pdf", "overgeslagen": []}
+
+
+def test_everybody_into_a_folder_skips_who_has_no_address(capsys, db_url, two, tmp_path):
+    folder = tmp_path / "oktober"
+    code, stdout, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10",
+                            "--out", str(folder), "--alle")
+    assert code == 1  # something was left out: the run says so, the rest is made
+    assert sorted(p.name for p in folder.iterdir()) == ["HHB-00042.pdf"]
+    assert "1 overzicht(en)" in stdout and "1 overgeslagen" in stdout
+    assert err.splitlines() == [
+        "huishoudboekje: 1 deelnemer(s) overgeslagen, de rest is gemaakt",
+        "  HHB-00043: adres onvolledig (geen straat, huisnummer, postcode, woonplaats)",
+    ]
+    assert PdfReader(folder / "HHB-00042.pdf").metadata.title == "Uw overzicht van oktober 2026"
+
+
+def test_one_dossier_and_nothing_printable(capsys, db_url, two, tmp_path):
+    code, _, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10", "--out",
+                       str(tmp_path / "een.pdf"), "--dossier", "hhb-00043")
+    assert code == 1
+    assert err == ("huishoudboekje: Geen enkel overzicht gemaakt: HHB-00043: adres onvolledig "
+                   "(geen straat, huisnummer, postcode, woonplaats)\n")
+    assert not [p.name for p in tmp_path.iterdir() if not p.name.startswith("hhb.db")]
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    (["--month", "2026/10"], "Ongeldige maand '2026/10' (verwacht JJJJ-MM, bijv. 2026-10)"),
+    (["--month", "2099-01"], "Maand 2099-01 is nog niet begonnen"),
+    (["--month", "2026-10", "--dossier", "HHB-99999"], "Dossier HHB-99999 bestaat niet"),
+    (["--month", "2026-10", "--dossier", "HHB-00042", "--alle"],
+     "--dossier en --alle gaan niet samen"),
+])
+def test_refusals_are_one_line(capsys, db_url, tmp_path, args, reason):
+    code, stdout, err = run(capsys, "--db", db_url, "overviews", "--out",
+                            str(tmp_path / "x.pdf"), *args)
+    assert (code, stdout, err) == (1, "", f"huishoudboekje: {reason}\n")
+
+
+def test_wrong_kind_of_output_and_nobody_selected(capsys, db_url, tmp_path):
+    code, _, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10", "--out",
+                       str(tmp_path / "brieven.txt"))
+    assert (code, err) == (1, "huishoudboekje: brieven.txt: geef een .pdf-bestand, een "
+                              ".xlsx-bestand of een map op\n")
+    code, _, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10", "--out",
+                       str(tmp_path / "brieven.pdf"))
+    assert code == 1 and "geen deelnemers met een papieren overzicht" in err
+
+
+def test_excel_workbook_of_the_overview(capsys, db_url, two, tmp_path):
+    out = tmp_path / "oktober.xlsx"
+    code, stdout, _ = run(capsys, "--db", db_url, "overviews", "--month", "2026-10", "--out",
+                          str(out), "--dossier", "HHB-00042")
+    assert code == 0 and "1 overzicht(en)" in stdout
+    book = load_workbook(out)
+    assert book.sheetnames == ["Overzicht", "HHB-00042"]
+    summary = book["Overzicht"]
+    assert [c.value for c in summary[2]][:2] == ["HHB-00042", "Ayşe Yılmaz-Çelik"]
+    assert summary.cell(2, 5).value == pytest.approx(273.72)
+    assert "€" in summary.cell(2, 5).number_format
+    sheet = book["HHB-00042"]
+    assert sheet.freeze_panes == "C5"
+    assert [c.value for c in sheet[4]] == ["Organisatie", "Afspraak", "augustus 2026",
+                                           "september 2026", "oktober 2026"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5, max_col=5)]
+    labels = [r[0] for r in rows]
+    uwv = labels.index("UWV")
+    assert [r[4] for r in rows[uwv:uwv + 5]] == pytest.approx(
+        [457.34, 223.28, 205.60, 268.00, 637.68])
+    footer = {r[0]: r[2:] for r in rows if str(r[0]).startswith(("Saldo", "Balans"))}
+    assert footer["Saldo begin van periode"] == pytest.approx([-85.36, -281.17, -279.77])
+    assert footer["Balans periode"] == pytest.approx([-195.81, 1.40, 553.49])
+    assert footer["Saldo eind van periode"] == pytest.approx([-281.17, -279.77, 273.72])
+    everything = " ".join(str(c.value) for ws in book for row in ws.iter_rows() for c in row)
+    assert golden.BSN not in everything
+
+
+def test_excel_amounts_are_exact_decimals(tmp_path):
+    out = tmp_path / "x.xlsx"
+    assert write_overview_workbook([golden.sample_overview()], out) == 1
+    sheet = load_workbook(out)["HHB-00042"]
+    assert sheet.cell(2, 3).value == pytest.approx(float(Decimal("273.72")))
+    assert sheet.cell(2, 3).number_format == '"€" #,##0.00;"€" -#,##0.00'
