@@ -35,7 +35,7 @@ from sqlalchemy.engine import URL, make_url
 from app.db import Database, default_database_path
 from app.errors import UserError, first_line
 from app.ui.operations import run_operation
-from app.ui.widgets import DEBIT_COLOR, muted, settings
+from app.ui.widgets import DEBIT_COLOR, muted, save_cancel_buttons, settings
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 KEYRING_SERVICE = "Huishoudboekje"
@@ -225,12 +225,7 @@ class ConnectionDialog(QDialog):
         self.error.setStyleSheet(f"color: {DEBIT_COLOR.name()};")
         self.error.setWordWrap(True)
         self.error.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Opslaan"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuleren"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.embedded)

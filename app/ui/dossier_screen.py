@@ -77,6 +77,7 @@ from app.ui.widgets import (
     money_item,
     muted,
     remember_columns,
+    save_cancel_buttons,
     sentence,
     text_item,
 )
@@ -509,12 +510,7 @@ class AgreementDialog(QDialog):
             (self.tr("Zoektermen"), self.terms),
         ):
             form.addRow(label, widget)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(self.tr("Opslaan"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuleren"))
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel_buttons(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)

@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QDialogButtonBox,
     QFrame,
     QHeaderView,
     QLabel,
@@ -275,3 +276,15 @@ class PlaceholderPage(QWidget):
         self.message = muted(text)
         layout.addWidget(self.message)
         layout.addStretch(1)
+
+
+def save_cancel_buttons(dialog) -> QDialogButtonBox:
+    """Opslaan / Annuleren for an edit dialog: Opslaan calls ``dialog.save()`` (which checks
+    and stores, then accepts), Annuleren rejects."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.button(QDialogButtonBox.StandardButton.Save).setText(dialog.tr("Opslaan"))
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(dialog.tr("Annuleren"))
+    buttons.accepted.connect(dialog.save)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
