@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Cents, Timestamp, utcnow
 
-# What the queue's text filter searches: the text and references in lower case (migration 0004).
+# What the queue's text filter searches: the text and references in lower case (migration 0003).
 SEARCH_TEXT_SQL = ("lower(coalesce(description, '') || ' ' || coalesce(structured_reference, '')"
                    " || ' ' || coalesce(end_to_end_id, ''))")
 

@@ -5,14 +5,14 @@ suggestion's index, and ``manual_only`` (a clerk undid an automatic link: never 
 other kind before version 18), VIRTUAL on SQLite, where only a virtual column can be added
 without rebuilding the table (a rebuild with foreign keys on would cascade into bookings).
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
