@@ -7,6 +7,7 @@ reason. HHB_TEST_POSTGRES_URL points the tests at an existing server instead.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import shutil
@@ -28,6 +29,46 @@ _counter = itertools.count()
 
 def pytest_configure(config):
     ARTIFACTS.mkdir(exist_ok=True)
+
+
+def _uses_qt(request) -> bool:
+    return "qtbot" in request.fixturenames or request.module.__name__.rsplit(".", 1)[-1].startswith(
+        "test_ui_")
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread(request):
+    """For Qt tests, as in the program (app.ui.app.GuiThreadGarbageCollector): no automatic
+    cycle collection, which could destroy a widget of an earlier test on a worker thread (a
+    crash); collect on this, the GUI, thread after the test instead."""
+    if not _uses_qt(request):
+        yield
+        return
+    from app.ui.operations import wait_for_operations
+
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        wait_for_operations()
+        gc.collect()
+        if was_enabled:
+            gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(request, tmp_path):
+    """QSettings of a Qt test live in its own folder, never the user's own."""
+    if not _uses_qt(request):
+        return None
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

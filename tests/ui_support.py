@@ -1,16 +1,14 @@
-"""Shared fixtures of the desktop-client tests: settings in a temp folder (never the user's own),
-a demo database per backend (built once, cloned per test) and a helper to let background
-operations finish."""
+"""Shared fixtures of the desktop-client tests: a demo database per backend (built once, cloned
+per test) and a helper to let background operations finish. The Qt-only autouse fixtures
+(settings in a temp folder, garbage collection on the GUI thread) are in conftest.py."""
 
 from __future__ import annotations
 
-import gc
 import shutil
 import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import create_engine, text
 
@@ -18,35 +16,10 @@ from app.db import Database
 from app.services.demo import create_demo
 from app.ui.operations import wait_for_operations
 from tests.conftest import _admin_url, new_postgres_database
+from tests.conftest import collect_on_the_gui_thread, isolated_settings  # noqa: F401 - TODO drop
 
 DEMO_PARTICIPANTS = 50
 _templates: dict[str, str] = {}
-
-
-@pytest.fixture(autouse=True)
-def collect_on_the_gui_thread():
-    """As in the program (widgets.GuiThreadGarbageCollector): no automatic cycle collection,
-    which could otherwise destroy a widget of an earlier test on a worker thread (a crash);
-    collect on this, the GUI, thread after the test instead."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        wait_for_operations()
-        gc.collect()
-        if was_enabled:
-            gc.enable()
-
-
-@pytest.fixture(autouse=True)
-def isolated_settings(tmp_path):
-    """QSettings of this test live in its own folder."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
 
 
 def _sqlite_demo_template(request) -> str:
