@@ -24,6 +24,21 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+OVERVIEWS_OUTPUT = """\
+uitvoer:
+  stdout  één regel met wat er gemaakt is, bijv.
+          "12 overzicht(en) van 2026-10 gemaakt, 26 pagina's, in oktober.pdf"
+  stderr  alleen als er iets mis is: de eerste regel vat samen, bijv.
+          "huishoudboekje: 2 deelnemer(s) overgeslagen zonder overzicht, 12 wel gemaakt",
+          daarna per overgeslagen deelnemer "  DOSSIERNR: reden" (bijv. adres onvolledig)
+
+exit-status:
+  0  alle overzichten gemaakt
+  1  een of meer deelnemers overgeslagen (de rest is wel gemaakt), of niets gemaakt
+     (één regel met de reden op stderr)
+  2  verkeerde aanroep"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="huishoudboekje",
@@ -90,7 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     export_bookings.set_defaults(run=run_export_bookings)
 
     overviews = commands.add_parser(
-        "overviews", help="maak de papieren overzichten van een maand (PDF of Excel)")
+        "overviews", help="maak de papieren overzichten van een maand (PDF of Excel)",
+        description="Maak de papieren overzichten van een maand: iedereen met een papieren\n"
+                    "overzicht, iedereen (--alle) of één dossier (--dossier).",
+        epilog=OVERVIEWS_OUTPUT, formatter_class=argparse.RawDescriptionHelpFormatter)
     overviews.add_argument("--month", required=True, metavar="JJJJ-MM")
     overviews.add_argument("--out", required=True, type=Path, metavar="PATH",
                            help="een .pdf-bestand (alle brieven, elk op een nieuw vel), een map "
@@ -234,8 +252,9 @@ def run_export_bookings(args) -> int:
 
 
 def run_overviews(args) -> int:
-    """One line with what was made; a participant without an address is named on stderr and
-    skipped (exit status 1, the rest is made)."""
+    """One line with what was made; participants without an address are skipped, the rest is
+    made, and stderr starts with one summary line, then one line per skipped dossier (exit
+    status 1: a script must notice that somebody got no letter). See OVERVIEWS_OUTPUT."""
     from app.services.overview import parse_month, print_overviews
 
     if args.dossier and args.everybody:
@@ -249,8 +268,8 @@ def run_overviews(args) -> int:
         _progress_line(None)
     print(run.summary())
     if run.skipped:
-        print(f"huishoudboekje: {len(run.skipped)} deelnemer(s) overgeslagen, de rest is gemaakt",
-              file=sys.stderr)
+        print(f"huishoudboekje: {len(run.skipped)} deelnemer(s) overgeslagen zonder overzicht, "
+              f"{run.letters} wel gemaakt", file=sys.stderr)
         for skipped in run.skipped:
             print(f"  {skipped.number}: {skipped.reason}", file=sys.stderr)
         return EXIT_ERROR

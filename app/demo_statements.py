@@ -33,6 +33,8 @@ from app.demo_camt import write_camt053
 from app.importers.statements import Entry, ReadResult, StatementData
 from app.importers.terms import normalise_term, split_terms
 from app.importers.workbook import AgreementRow, ParticipantRow
+from app.schedule import Schedule
+from app.schedule import due_dates as schedule_due_dates
 
 # The demo municipality's shared account (BNG Bank, as most Dutch municipalities bank).
 MUNICIPAL_IBAN = nl_iban("BNGH", "0285093174")
@@ -282,49 +284,13 @@ def _working_on_or_before(day: date) -> date:
 
 
 def due_dates(agreement: AgreementRow, first: date, last: date) -> list[date]:
-    """The days in [first, last] a payment of this agreement is due, on which it is valid:
-    weekly on its ISO weekday, every four weeks from its first such weekday, monthly (and
-    quarterly, yearly from its start month) on its day of the month (the last day of a
-    shorter month)."""
-    start: date = agreement.valid_from  # type: ignore[assignment]
-    end: date | None = agreement.valid_through  # type: ignore[assignment]
-    if start > last or (end is not None and end < first):
-        return []
-    frequency = str(agreement.frequency)
+    """The days in [first, last] a payment of this agreement is due, on which it is valid
+    (the schedule arithmetic is ``app.schedule``'s)."""
     day = agreement.day if isinstance(agreement.day, int) else None
-    if frequency in ("week", "4-weken"):
-        weekday = day if day and 1 <= day <= 7 else start.isoweekday()
-        anchor = start + timedelta(days=(weekday - start.isoweekday()) % 7)
-        phase = anchor.toordinal() % (7 if frequency == "week" else 28)
-    else:
-        every = {"maand": 1, "kwartaal": 3, "jaar": 12}[frequency]
-        day = day or start.day
-        phase = (start.month - 1) % every
-    days = _schedule(frequency, day or 0, phase, first, last)
-    if start > first or (end is not None and end < last):
-        return [d for d in days if start <= d and (end is None or d <= end)]
-    return list(days)
-
-
-@functools.cache
-def _schedule(frequency: str, day: int, phase: int, first: date, last: date
-              ) -> tuple[date, ...]:
-    """The due days in [first, last] of a schedule (cached: thousands share one)."""
-    if frequency in ("week", "4-weken"):
-        step = 7 if frequency == "week" else 28
-        ordinal = first.toordinal()
-        ordinal += (phase - ordinal) % step
-        return tuple(date.fromordinal(o) for o in range(ordinal, last.toordinal() + 1, step))
-    every = {"maand": 1, "kwartaal": 3, "jaar": 12}[frequency]
-    days = []
-    for index in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
-        year, month = divmod(index, 12)
-        if month % every != phase:
-            continue
-        due = date(year, month + 1, min(day, calendar.monthrange(year, month + 1)[1]))
-        if first <= due <= last:
-            days.append(due)
-    return tuple(days)
+    return schedule_due_dates(
+        Schedule(str(agreement.frequency), day, agreement.valid_from,  # type: ignore[arg-type]
+                 agreement.valid_through),  # type: ignore[arg-type]
+        first, last)
 
 
 # --- references as banks print them -----------------------------------------------------------

@@ -175,7 +175,6 @@ def pure_part(count: int, folder: Path) -> None:
 def fill_database(db: Database, count: int) -> int:
     """The demo municipality's dossiers through store_book, then four months of bookings per
     agreement on its due days, inserted in bulk (transactions and bookings)."""
-    from app.demo_statements import due_dates
     from app.models import (
         Agreement,
         BankAccount,
@@ -185,6 +184,7 @@ def fill_database(db: Database, count: int) -> int:
         ImportedFile,
         Statement,
     )
+    from app.schedule import Schedule, due_dates
     from app.services.accounts import add_municipal_account
     from app.services.bulk import insert_rows
     from app.services.dossier_import import store_book
@@ -212,7 +212,9 @@ def fill_database(db: Database, count: int) -> int:
         now = datetime(2026, 11, 1, 8, 0)
         for agreement in session.scalars(select(Agreement)):
             sign = 1 if agreement.direction == Direction.INCOME else -1
-            for day in due_dates(agreement, first, last):
+            schedule = Schedule(agreement.frequency.value, agreement.day,
+                                agreement.valid_from, agreement.valid_through)
+            for day in due_dates(schedule, first, last):
                 cents = sign * agreement.amount_cents
                 transactions.append(dict(
                     id=next_id, statement_id=statement.id, account_id=account,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pytest
 from sqlalchemy import select
 
 from app.demo import nl_iban
@@ -108,6 +109,19 @@ def build(db, *, number: str = "HHB-00042", bsn: str = BSN, own_iban: str = OWN_
     for (_, key, _), tid in zip(BOOKINGS, transactions, strict=True):
         book_transaction(uow("clerk"), tid, [BookingPart(agreement_id=agreement_ids[key])])
     return Scenario(pid, agreement_ids, transactions, employee)
+
+
+@pytest.fixture(name="two")
+def two_participants(db):
+    """The golden participant, and one without an address (and without the paper letter):
+    the print run's and the Overzichten screen's setup (import it as a fixture)."""
+    first = build(db)
+    second = build(db, number="HHB-00043", bsn=VALID_BSNS[2],
+                   own_iban=nl_iban("INGB", "0007654321"), with_orgs=False,
+                   municipal=False, first_name="Zoë", last_name="Öztürk", street=None,
+                   house_number=None, house_number_suffix=None, postcode=None, city=None,
+                   paper_overview=False)
+    return first, second
 
 
 def store_bookings(db, bookings, *, prefix: str = "X") -> list[int]:

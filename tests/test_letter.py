@@ -189,6 +189,19 @@ def test_every_text_is_at_least_12_points():
     assert min(sizes) >= 12
 
 
+def test_large_print_is_large_everywhere():
+    """Letterhead, return address, continuation header, page number and dossier number too:
+    not only the body."""
+    pdf = letter_pdf(golden.sample_overview(large_print=True), LetterSettings(), TODAY)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    small = [(t.text, t.size) for page in pages for t in placed(page) if t.size < 16]
+    assert small == []
+    texts = {t.text: t.size for page in pages for t in placed(page)}
+    assert texts["Postbus 16200, 3500 CE Utrecht"] >= 16
+    assert texts["HHB-00042"] >= 16
+    assert texts["Uw overzicht van oktober 2026 (vervolg)"] >= 16
+
+
 def test_page_numbers_title_language_and_embedded_fonts():
     pdf = letter_pdf(golden.sample_overview(), LetterSettings(), TODAY)
     reader = PdfReader(io.BytesIO(pdf))
@@ -222,7 +235,8 @@ def test_english_letter():
     data = golden.sample_overview(language="en")
     pdf = letter_pdf(data, LetterSettings(), TODAY)
     text = flat("\n".join(page_texts(pdf)))
-    assert "Your saldo on 31 October 2026: €273.72" in text
+    assert "Your balance on 31 October 2026: €273.72" in text  # "saldo" is not English
+    assert "saldo" not in text.lower()
     assert "page 1 of 2" in text and "Health insurance" in text
     assert PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "en-GB"
 
@@ -232,10 +246,10 @@ def test_below_zero_and_beyond_the_buffer():
     text = flat(page_texts(letter_pdf(below, LetterSettings(), TODAY))[0])
     assert "Uw saldo op 31 oktober 2026: € -326,28" in text
     assert "uw buffer (die is € 1.500,00)" in text
-    assert "lager dan uw buffer" not in text
+    assert "groter dan uw buffer" not in text
     beyond = golden.shifted(golden.sample_overview(), 200_000)
     text = flat(page_texts(letter_pdf(beyond, LetterSettings(), TODAY))[0])
-    assert "Uw saldo is lager dan uw buffer. Wij nemen contact met u op." in text
+    assert "Uw tekort is groter dan uw buffer. Wij nemen contact met u op." in text
 
 
 def test_font_has_every_character_of_the_demo_names():
@@ -317,3 +331,20 @@ def test_letter_settings_are_checked_and_audited(db):
                                           "window_height_mm": 32.5}
     with db.read() as session:
         assert load_letter_settings(session) == settings
+
+
+@pytest.mark.parametrize("large_print", [False, True])
+def test_a_long_letterhead_stays_on_the_sheet_and_out_of_the_window(large_print):
+    settings = replace(LetterSettings(), municipality="Gemeente Súdwest-Fryslân en omstreken",
+                       department="Afdeling Schuldhulpverlening en Budgetbeheer",
+                       sender_line="Postbus 10.000, 8600 HA Sneek — bezoekadres Marktstraat 15, "
+                                   "8601 CR Sneek (maandag tot en met vrijdag)",
+                       window_top_mm=40)
+    pdf = letter_pdf(golden.sample_overview(large_print=large_print), settings, TODAY)
+    texts = placed(PdfReader(io.BytesIO(pdf)).pages[0])
+    page_width = 210 * mm
+    assert all(t.x + width_of(t.text, t.size, "Bold" in t.font) <= page_width - 20 * mm + 0.5
+               for t in texts)
+    shown = flat(" ".join(t.text for t in texts))
+    assert "(maandag tot en met vrijdag)" in shown and "Súdwest-Fryslân" in shown
+    assert_address_in_window(texts, settings)  # nothing but the address in the window

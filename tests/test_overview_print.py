@@ -14,24 +14,13 @@ from app.cli import main
 from app.reports.overview_excel import write_overview_workbook
 from tests import overview_scenario as golden
 from tests.helpers import audit_json, audit_rows
+from tests.overview_scenario import two_participants  # noqa: F401 - fixture 'two'
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-@pytest.fixture
-def two(db):
-    """The golden participant, and one without an address (and without the paper letter)."""
-    first = golden.build(db)
-    second = golden.build(db, number="HHB-00043", bsn=golden.VALID_BSNS[2],
-                          own_iban=golden.nl_iban("INGB", "0007654321"), with_orgs=False,
-                          municipal=False, first_name="Zoë", last_name="Öztürk", street=None,
-                          house_number=None, house_number_suffix=None, postcode=None, city=None,
-                          paper_overview=False)
-    return first, second
 
 
 def test_one_pdf_of_everybody_with_a_paper_overview(capsys, db, db_url, two, tmp_path):
@@ -45,21 +34,37 @@ def test_one_pdf_of_everybody_with_a_paper_overview(capsys, db, db_url, two, tmp
     assert "Ayşe Yılmaz-Çelik" in reader.pages[0].extract_text()
     entry = audit_rows(db, "papieren overzichten gemaakt")[-1]
     assert audit_json(entry, "after") == {"maand": "2026-10", "brieven": 1, "pagina's": 2,
-                                          "uitvoer": "pdf", "overgeslagen": []}
+                                          "uitvoer": "pdf", "dossiers": ["HHB-00042"],
+                                          "overgeslagen": []}
+    assert entry.actor  # who printed
 
 
-def test_everybody_into_a_folder_skips_who_has_no_address(capsys, db_url, two, tmp_path):
+def test_everybody_into_a_folder_skips_who_has_no_address(capsys, db, db_url, two, tmp_path):
     folder = tmp_path / "oktober"
     code, stdout, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10",
                             "--out", str(folder), "--alle")
-    assert code == 1  # something was left out: the run says so, the rest is made
+    assert code == 1  # something was left out: a script notices, the rest is made
     assert sorted(p.name for p in folder.iterdir()) == ["HHB-00042.pdf"]
     assert "1 overzicht(en)" in stdout and "1 overgeslagen" in stdout
+    # stderr starts with one summary line, then one line per skipped dossier.
     assert err.splitlines() == [
-        "huishoudboekje: 1 deelnemer(s) overgeslagen, de rest is gemaakt",
+        "huishoudboekje: 1 deelnemer(s) overgeslagen zonder overzicht, 1 wel gemaakt",
         "  HHB-00043: adres onvolledig (geen straat, huisnummer, postcode, woonplaats)",
     ]
     assert PdfReader(folder / "HHB-00042.pdf").metadata.title == "Uw overzicht van oktober 2026"
+    after = audit_json(audit_rows(db, "papieren overzichten gemaakt")[-1], "after")
+    assert (after["uitvoer"], after["dossiers"], after["overgeslagen"]) == (
+        "folder", ["HHB-00042"], ["HHB-00043"])
+
+
+def test_the_help_documents_output_and_exit_status(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["overviews", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "exit-status" in text and "stderr" in text
+    assert "1  een of meer deelnemers overgeslagen (de rest is wel gemaakt)" in text
+    assert "huishoudboekje: 2 deelnemer(s) overgeslagen zonder overzicht, 12 wel gemaakt" in text
 
 
 def test_one_dossier_and_nothing_printable(capsys, db_url, two, tmp_path):

@@ -15,18 +15,9 @@ from app.ui.operations import wait_for_operations
 from app.ui.overviews_screen import OverviewsScreen, print_participant_overview
 from tests import overview_scenario as golden
 from tests.conftest import ARTIFACTS
+from tests.helpers import audit_json, audit_rows
+from tests.overview_scenario import two_participants  # noqa: F401 - fixture 'two'
 from tests.ui_support import collect_on_the_gui_thread  # noqa: F401 - autouse
-
-
-@pytest.fixture
-def two(db):
-    first = golden.build(db)
-    second = golden.build(db, number="HHB-00043", bsn=golden.VALID_BSNS[2],
-                          own_iban=golden.nl_iban("INGB", "0007654321"), with_orgs=False,
-                          municipal=False, first_name="Zoë", last_name="Öztürk", street=None,
-                          house_number=None, house_number_suffix=None, postcode=None, city=None,
-                          paper_overview=False)
-    return first, second
 
 
 @pytest.fixture
@@ -68,7 +59,7 @@ def test_preselected_by_paper_preference_then_saved_as_pdf(qtbot, screen, backen
     assert not screen.buttons["pdf"].isEnabled() and not screen.buttons["preview"].isEnabled()
 
 
-def test_preview_and_print_through_qt(qtbot, screen, backend, tmp_path):
+def test_preview_and_print_through_qt(qtbot, screen, db, backend, tmp_path):
     screen.preview()
     qtbot.waitUntil(lambda: screen.preview_dialog is not None, timeout=20_000)
     dialog = screen.preview_dialog
@@ -77,7 +68,9 @@ def test_preview_and_print_through_qt(qtbot, screen, backend, tmp_path):
     assert len(dialog.pages) == 2 and preview.pageCount() == 2
     dialog.resize(800, 900)
     dialog.grab().save(str(ARTIFACTS / f"overviews_preview_{backend}.png"))
-    dialog.close()
+    dialog.close()  # closed without printing: nothing left the building
+    finish(qtbot)
+    assert audit_rows(db, "papieren overzichten gemaakt") == []
 
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
@@ -91,6 +84,12 @@ def test_preview_and_print_through_qt(qtbot, screen, backend, tmp_path):
     first = " ".join(reader.pages[0].extract_text().split())
     assert "Uw saldo op 31 oktober 2026: € 273,72" in first
     assert "3511 AB UTRECHT" in first and "pagina 1 van 2" in first
+    # The letters left the building: one audit row says whose, which month, where to.
+    qtbot.waitUntil(lambda: len(audit_rows(db, "papieren overzichten gemaakt")) == 1,
+                    timeout=10_000)
+    after = audit_json(audit_rows(db, "papieren overzichten gemaakt")[0], "after")
+    assert after == {"maand": "2026-10", "brieven": 1, "pagina's": 2, "uitvoer": "pdf",
+                     "dossiers": ["HHB-00042"], "overgeslagen": []}
 
 
 def test_letter_settings_and_calibration(qtbot, screen, db):
@@ -116,7 +115,7 @@ def test_letter_settings_and_calibration(qtbot, screen, db):
     dialog.close()
 
 
-def test_print_from_the_dossier(qtbot, db, two):
+def test_print_from_the_dossier(qtbot, db, two, tmp_path):
     opened = []
     print_participant_overview(None, db, two[0].participant_id, date(2026, 10, 1),
                                today=golden.TODAY, on_open=opened.append)
@@ -125,7 +124,20 @@ def test_print_from_the_dossier(qtbot, db, two):
     dialog = opened[0]
     assert dialog.windowTitle() == "Uw overzicht van oktober 2026 — HHB-00042"
     assert len(dialog.pages) == 2
-    dialog.close()
+    # What the preview's print button does once the print dialog said yes: print, accept.
+    printer = dialog.printer_ref
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "dossier.pdf"))
+    dialog.findChild(QPrintPreviewWidget).print()
+    dialog.accept()
+    finish(qtbot)
+    qtbot.waitUntil(lambda: len(audit_rows(db, "papieren overzichten gemaakt")) == 1,
+                    timeout=10_000)
+    entry = audit_rows(db, "papieren overzichten gemaakt")[0]
+    assert audit_json(entry, "after") == {
+        "maand": "2026-10", "brieven": 1, "pagina's": 2, "uitvoer": "pdf",
+        "dossiers": ["HHB-00042"], "overgeslagen": []}
+    assert len(PdfReader(tmp_path / "dossier.pdf").pages) == 2
 
 
 def test_excel_from_the_dossier_needs_no_address(qtbot, db, two, tmp_path):
@@ -141,3 +153,20 @@ def test_excel_from_the_dossier_needs_no_address(qtbot, db, two, tmp_path):
     qtbot.waitUntil(lambda: bool(runs), timeout=20_000)
     assert runs[0].letters == 1 and runs[0].skipped == []
     assert load_workbook(out).sheetnames == ["Overzicht", "HHB-00043"]
+
+
+def test_printer_pages_start_every_letter_on_a_new_sheet():
+    """What the printer gets (Qt replay) has the same blank backs as the combined PDF."""
+    from app.reports.letter import LetterSettings, Text
+    from app.ui.overviews_screen import letter_pages
+
+    three_pages = golden.sample_overview(large_print=True)
+    two_pages = golden.sample_overview(number="HHB-00043")
+    pages = letter_pages([three_pages, two_pages, three_pages], LetterSettings(), golden.TODAY)
+
+    def words(page) -> str:
+        return " ".join(op.text for op in page if isinstance(op, Text))
+
+    assert len(pages) == 9 and pages[3] == []  # the blank back after three pages
+    assert "pagina 1 van 2" in words(pages[4]) and "HHB-00043" in words(pages[4])
+    assert "pagina 1 van 3" in words(pages[6]) and "pagina 3 van 3" in words(pages[8])

@@ -224,12 +224,7 @@ class _Layout:
         logo = 20 * mm
         self.page.append(Picture(s.logo_path(), LEFT, top - logo, logo, logo))
         x = LEFT + logo + 5 * mm
-        self.page.append(Text(x, top - 6 * mm, s.municipality, 16, True))
-        line_y = top - 6 * mm - 15
-        for line in (s.department, s.sender_line):
-            if line:
-                self.page.append(Text(x, line_y, line, NORMAL_SIZE))
-                line_y -= NORMAL_SIZE * 1.25
+        self.letterhead(x, top - 6 * mm)
         window_bottom = self.address_block()
         # The reference block stands beside the window (right of it, or left of a window on
         # the right side of the sheet), else below it; never in it.
@@ -258,6 +253,28 @@ class _Layout:
             y -= self.leading * 0.3
         return min(window_bottom, y) - 10 * mm
 
+    def letterhead(self, x: float, y: float) -> None:
+        """Municipality, department and sender line beside the logo, wrapped to the sheet's
+        width and kept above the window: in the letter's size (large print is large here
+        too: the return address), smaller only when a long text would reach the window."""
+        s = self.settings
+        width = PAGE_WIDTH - RIGHT - x
+        window_top = PAGE_HEIGHT - s.window_top_mm * mm - 2 * mm
+        size = self.size
+        while True:
+            name_size = max(16.0, size + 3)
+            lines = [(line, name_size, True) for line in wrap(s.municipality, name_size, width,
+                                                               bold=True)]
+            lines += [(line, size, False) for text in (s.department, s.sender_line) if text
+                      for line in wrap(text, size, width)]
+            height = sum(line_size * (1.0 if bold else 1.25) for _, line_size, bold in lines)
+            if y - height + 5 > window_top or size <= NORMAL_SIZE:
+                break
+            size -= 1
+        for text, line_size, bold in lines:
+            self.page.append(Text(x, y, text, line_size, bold))
+            y -= line_size * (1.0 if bold else 1.25)
+
     def address_block(self) -> float:
         """The address, inside the envelope window with a margin of 4 mm on each side; nothing
         else is drawn in the window."""
@@ -279,13 +296,13 @@ class _Layout:
 
     def next_page_header(self) -> float:
         top = PAGE_HEIGHT - 15 * mm
-        self.page.append(Text(LEFT, top, self.settings.municipality, NORMAL_SIZE, True))
+        self.page.append(Text(LEFT, top, self.settings.municipality, self.size, True))
         title = self.texts.continued.format(month=self.texts.month(self.data.month))
-        lines = wrap(title, NORMAL_SIZE, CONTENT_WIDTH)
-        y = top - NORMAL_SIZE * 1.4
+        lines = wrap(title, self.size, CONTENT_WIDTH)
+        y = top - self.size * 1.4
         for line in lines:
-            self.page.append(Text(LEFT, y, line, NORMAL_SIZE))
-            y -= NORMAL_SIZE * 1.3
+            self.page.append(Text(LEFT, y, line, self.size))
+            y -= self.size * 1.3
         self.page.append(Rule(LEFT, y + 4, PAGE_WIDTH - RIGHT, y + 4))
         return y - 8 * mm
 
@@ -469,7 +486,7 @@ class _Layout:
             label = self.texts.page.format(page=number, pages=total)
             page.append(Text(PAGE_WIDTH / 2 - width_of(label, self.size) / 2, 12 * mm, label,
                              self.size))
-            page.append(Text(PAGE_WIDTH - RIGHT, 12 * mm, self.data.number, NORMAL_SIZE,
+            page.append(Text(PAGE_WIDTH - RIGHT, 12 * mm, self.data.number, self.size,
                              right=True))
 
     def build(self) -> list[Page]:

@@ -101,7 +101,7 @@ DUTCH = Texts(
         "Uw saldo is lager dan nul: wij betaalden meer voor u dan er binnenkwam en gebruikten "
         "daarvoor uw buffer (die is {buffer}); bel {who} op {phone} als u vragen heeft."
     ),
-    beyond_buffer="Uw saldo is lager dan uw buffer. Wij nemen contact met u op.",
+    beyond_buffer="Uw tekort is groter dan uw buffer. Wij nemen contact met u op.",
     greeting="Beste {name},",
     intro=("Dit is uw overzicht van {month}. U ziet hierin wat er binnenkwam en wat wij voor u "
            "betaalden."),
@@ -142,19 +142,19 @@ ENGLISH = Texts(
     code="en-GB",
     locale="en_IE",  # euros written the way English readers in Europe know them
     title="Your overview for {month}",
-    saldo_line="Your saldo on {day}: {amount}",
+    saldo_line="Your balance on {day}: {amount}",
     below_zero=(
-        "Your saldo is below zero: we paid more for you than came in and used your buffer for "
-        "this (your buffer is {buffer}); call {who} on {phone} if you have questions."
+        "Your balance is below zero: we paid more for you than came in and used your buffer "
+        "for this (your buffer is {buffer}); call {who} on {phone} if you have questions."
     ),
-    beyond_buffer="Your saldo is lower than your buffer. We will contact you.",
+    beyond_buffer="You are short by more than your buffer. We will contact you.",
     greeting="Dear {name},",
     intro=("This is your overview for {month}. It shows the money that came in and what we "
            "paid for you."),
     heading_table="The last three months",
     table_note=("Amounts in euros. A + means money came in. A - means we paid it."),
-    footer={SALDO_BEGIN: "Saldo at the start", BALANCE: "Balance of the month",
-            SALDO_END: "Saldo at the end"},
+    footer={SALDO_BEGIN: "Balance at the start", BALANCE: "Change in the month",
+            SALDO_END: "Balance at the end"},
     heading_list="What came in and what was paid in {month}?",
     list_empty="Nothing came in and nothing was paid in this month.",
     allowance_paid="In {month} you received {amount} living allowance in total.",

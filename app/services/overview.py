@@ -16,17 +16,15 @@ import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.demo_statements import due_dates
 from app.errors import NotFoundError, UserError, ValidationError
 from app.models import (
     Agreement,
@@ -58,6 +56,7 @@ from app.reports.overview_data import (
     period_months,
 )
 from app.reports.overview_excel import write_overview_workbook
+from app.schedule import Schedule, due_dates
 from app.services.letter_settings import load_letter_settings
 from app.services.saldo import saldos_cents
 from app.services.unit_of_work import UnitOfWork
@@ -264,9 +263,8 @@ def _allowances(session: Session, participants: list[Participant], month: date, 
     by_fields = [p for p in participants if p.allowance_cents and p.allowance_frequency
                  and p.allowance_day]
     for p in by_fields:
-        schedule = SimpleNamespace(
-            valid_from=p.start_date or date.min, valid_through=p.end_date,
-            frequency=p.allowance_frequency.value, day=p.allowance_day)
+        schedule = Schedule(p.allowance_frequency.value, p.allowance_day,
+                            p.start_date or date.min, p.end_date)
         out[p.id] = [AllowanceDate(d, p.allowance_cents)
                      for d in due_dates(schedule, first, last)[:MAX_ALLOWANCE_DATES]]
     rest = [p.id for p in participants if p.id not in out]
@@ -283,7 +281,9 @@ def _allowances(session: Session, participants: list[Participant], month: date, 
         for agreement in session.scalars(query):
             found[agreement.participant_id].extend(
                 AllowanceDate(d, agreement.amount_cents)
-                for d in due_dates(agreement, first, last))
+                for d in due_dates(Schedule(agreement.frequency.value, agreement.day,
+                                            agreement.valid_from, agreement.valid_through),
+                                   first, last))
         for pid, dates in found.items():
             out[pid] = sorted(dates, key=lambda a: a.day)[:MAX_ALLOWANCE_DATES]
     return out
@@ -319,6 +319,7 @@ class PrintRun:
     pages: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)  # the dossiers that got a letter
 
     def summary(self) -> str:
         text = (f"{self.letters} overzicht(en) van {self.month:%Y-%m} gemaakt, "
@@ -329,6 +330,9 @@ class PrintRun:
         if self.skipped:
             text += f"; {len(self.skipped)} overgeslagen"
         return text
+
+
+OUTPUTS = ("pdf", "xlsx", "folder", "printer")
 
 
 def output_kind(out: Path) -> str:
@@ -377,6 +381,7 @@ def print_overviews(uow: UnitOfWork, month: date, out: Path, *, dossier: str | N
                 run.skipped.append(item)
                 report(done, total)
                 continue
+            run.numbers.append(item.number)
             yield item
             report(done, total)
 
@@ -391,13 +396,26 @@ def print_overviews(uow: UnitOfWork, month: date, out: Path, *, dossier: str | N
     if run.letters == 0:
         reasons = "; ".join(f"{s.number}: {s.reason}" for s in run.skipped[:3])
         raise UserError(f"Geen enkel overzicht gemaakt: {reasons}")
+    record_overviews_made(uow, month, run.numbers, output=kind, pages=run.pages,
+                          skipped=[s.number for s in run.skipped])
+    return run
+
+
+def record_overviews_made(uow: UnitOfWork, month: date, numbers: Sequence[str], *,
+                          output: str, pages: int, skipped: Sequence[str] = ()) -> None:
+    """The audit row of one print run: personal data left the building on paper or in a
+    file. Who (the unit of work's actor) made the overviews of ``month`` for which dossiers
+    (``numbers``), where to (``output``: pdf, folder, xlsx, printer), how many pages, and who
+    was skipped. Every way out records one: the command line, saving a PDF or workbook,
+    printing from the Overzichten screen or from a dossier."""
+    if output not in OUTPUTS:
+        raise ValueError(f"unknown output {output!r}")
     with uow:
         uow.record("papieren overzichten gemaakt", "participants", None, after={
-            "maand": f"{month:%Y-%m}", "brieven": run.letters, "pagina's": run.pages,
-            "uitvoer": kind, "overgeslagen": [s.number for s in run.skipped],
+            "maand": f"{month:%Y-%m}", "brieven": len(numbers), "pagina's": pages,
+            "uitvoer": output, "dossiers": list(numbers), "overgeslagen": list(skipped),
         })
         uow.commit()
-    return run
 
 
 def _write_pdf(out: Path, letters: Iterator[OverviewData], settings: LetterSettings,
@@ -465,5 +483,5 @@ def overview_for_dossier(db: Database, participant_id: int, month: date, *,
 __all__ = [
     "Candidate", "PrintRun", "Skipped", "default_month", "output_kind", "overview_batches",
     "overview_candidates", "overview_data", "overview_for_dossier", "parse_month",
-    "print_overviews", "select_participants",
+    "print_overviews", "record_overviews_made", "select_participants",
 ]

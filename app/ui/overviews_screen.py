@@ -83,6 +83,7 @@ from app.services.overview import (
     overview_candidates,
     overview_for_dossier,
     print_overviews,
+    record_overviews_made,
 )
 from app.ui.operations import Progress, run_operation
 from app.ui.widgets import Card, heading, muted
@@ -197,8 +198,10 @@ def letter_pages(letters, settings: LetterSettings, today: date, *, duplex: bool
     return pages
 
 
-def open_preview(parent: QWidget | None, pages: list[Page], title: str) -> QPrintPreviewDialog:
-    """A print preview of the pages; its print button prints them."""
+def open_preview(parent: QWidget | None, pages: list[Page], title: str, *,
+                 on_printed: Callable[[QPrinter], None] | None = None) -> QPrintPreviewDialog:
+    """A print preview of the pages; its print button prints them (then ``on_printed``:
+    the dialog accepts itself only after printing or exporting as PDF)."""
     _families()
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     prepare_printer(printer, title)
@@ -208,6 +211,8 @@ def open_preview(parent: QWidget | None, pages: list[Page], title: str) -> QPrin
     dialog.resize(900, 1000)
     dialog.printer_ref = printer  # the dialog does not own it: keep it alive with the dialog
     dialog.pages = pages
+    if on_printed is not None:
+        dialog.accepted.connect(lambda: on_printed(printer))
     dialog.open()
     return dialog
 
@@ -230,11 +235,28 @@ def print_participant_overview(parent: QWidget | None, db, participant_id: int,
     def show(result) -> None:
         data, laid_out = result
         title = f"{laid_out.title} — {data.number}"
-        dialog = open_preview(parent, laid_out.pages, title)
+        dialog = open_preview(parent, laid_out.pages, title, on_printed=lambda printer: record(
+            printer, [data.number], len(laid_out.pages)))
         if on_open is not None:
             on_open(dialog)
 
+    def record(printer: QPrinter, numbers: list[str], pages: int) -> None:
+        record_printed(parent, db, month, printer, numbers, pages)
+
     run_operation(parent, gather, on_done=show, label=None)
+
+
+def printer_output(printer: QPrinter) -> str:
+    """What the audit row says a QPrinter made: a PDF file or paper."""
+    return "pdf" if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat else "printer"
+
+
+def record_printed(parent: QWidget | None, db, month: date, printer: QPrinter,
+                   numbers: list[str], pages: int) -> None:
+    """The audit row of letters that went to a printer (or a PDF) from a print preview."""
+    output = printer_output(printer)
+    run_operation(parent, lambda _progress: record_overviews_made(
+        db.unit_of_work(), month, numbers, output=output, pages=pages), label=None)
 
 
 def export_participant_overview(parent: QWidget | None, db, participant_id: int,
@@ -427,7 +449,8 @@ class OverviewsScreen(QWidget):
 
     # actions
     def _layout_selected(self, limit: int | None, progress: Progress
-                         ) -> tuple[list[Page], list[Skipped]]:
+                         ) -> tuple[list[Page], list[Skipped], list[str]]:
+        """The pages of the selected letters, who was skipped, and who got a letter."""
         ids = self.model.selected()[:limit] if limit else self.model.selected()
         month = self.selected_month()
         with self.db.read() as session:
@@ -441,18 +464,23 @@ class OverviewsScreen(QWidget):
             else:
                 letters.append(item)
             progress(done, len(ids))
-        return letter_pages(letters, settings, self.today), skipped
+        return (letter_pages(letters, settings, self.today), skipped,
+                [data.number for data in letters])
 
     def preview(self) -> None:
         """The first letters of the selection in a print preview."""
         title = self.tr("Voorbeeld overzichten %1").replace(
             "%1", DUTCH.month(self.selected_month()))
 
+        month = self.selected_month()
+
         def show(result) -> None:
-            pages, skipped = result
+            pages, skipped, numbers = result
             self._show_skipped(skipped, None)
             if pages:
-                self.preview_dialog = open_preview(self, pages, title)
+                self.preview_dialog = open_preview(
+                    self, pages, title, on_printed=lambda printer: record_printed(
+                        self, self.db, month, printer, numbers, len(pages)))
 
         run_operation(self, lambda progress: self._layout_selected(PREVIEW_LIMIT, progress),
                       on_done=show, label=self.tr("Voorbeeld maken…"))
@@ -466,10 +494,16 @@ class OverviewsScreen(QWidget):
 
     def print_to(self, printer: QPrinter) -> None:
         """Lay out and paint every selected letter on the printer, off the GUI thread."""
+        month = self.selected_month()
+        output = printer_output(printer)
+
         def work(progress: Progress) -> tuple[int, list[Skipped]]:
-            pages, skipped = self._layout_selected(None, progress)
+            pages, skipped, numbers = self._layout_selected(None, progress)
             progress.check()
             painted = paint_pages(printer, pages) if pages else 0
+            if painted:
+                record_overviews_made(self.db.unit_of_work(), month, numbers, output=output,
+                                      pages=painted, skipped=[s.number for s in skipped])
             return painted, skipped
 
         def done(result) -> None:
