@@ -244,3 +244,30 @@ def test_settings_register_a_municipal_account_and_an_employee(qtbot, settings_s
     for index in range(screen.tabs.count()):
         screen.tabs.setCurrentIndex(index)
         screen.grab().save(str(ARTIFACTS / f"settings_{index}.png"))
+
+
+def test_qt_s_own_buttons_and_formats_are_dutch(qtbot):
+    """What Qt itself draws (a dialog's Cancel/Save buttons, a date field) speaks Dutch once
+    the program has started, as our own texts do."""
+    from PySide6.QtCore import QDate, QLocale
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from app.ui.app import install_dutch
+
+    app = QApplication.instance()
+    before = QLocale()
+    installed = install_dutch(app)
+    try:
+        assert installed, "qtbase_nl.qm ships with PySide6 and must load"
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        qtbot.addWidget(buttons)
+        texts = {buttons.button(b).text().replace("&", "")
+                 for b in (QDialogButtonBox.StandardButton.Save,
+                           QDialogButtonBox.StandardButton.Cancel)}
+        assert texts == {"Opslaan", "Annuleren"}
+        assert QLocale().toString(QDate(2026, 11, 23), "d MMMM yyyy") == "23 november 2026"
+    finally:
+        for translator in installed:
+            app.removeTranslator(translator)
+        QLocale.setDefault(before)

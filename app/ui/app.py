@@ -14,6 +14,7 @@ import gc
 import os
 import sys
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from sqlalchemy.engine import make_url
 
@@ -27,6 +28,7 @@ def run(url: str, *, demo: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Huishoudboekje")
     app.setOrganizationName("Huishoudboekje")
+    install_dutch(app)
     try:
         db = choose_database(url, demo=demo)
         if db is None:
@@ -49,6 +51,20 @@ def run(url: str, *, demo: bool = False) -> int:
         return app.exec()
     finally:
         collector.timer.stop()
+
+
+def install_dutch(app: QApplication) -> list[QTranslator]:
+    """Dutch for what Qt itself shows (standard buttons, print and file dialogs, context
+    menus) and Dutch number and date formats in its widgets. Our own texts are Dutch in the
+    source (``tr()``); a translation file for another language would be installed here."""
+    QLocale.setDefault(QLocale(QLocale.Language.Dutch, QLocale.Country.Netherlands))
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    installed = []
+    for name in ("qtbase_nl",):
+        translator = QTranslator(app)
+        if translator.load(name, folder) and app.installTranslator(translator):
+            installed.append(translator)
+    return installed
 
 
 def given_explicitly(url: str) -> bool:
