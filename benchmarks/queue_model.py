@@ -220,7 +220,7 @@ def measure_screen(db: Database) -> None:
     filtered = []
     for text in ("retourzending", "kandidaatnr 5", "huur april", ""):
         wait(screen.is_idle)
-        screen.filter_text.setText(text)
+        screen.filters.text.setText(text)
         screen._filter_timer.stop()  # the pause after typing is not the query's cost
         started = time.perf_counter()
         before = screen.reloads_applied

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import shutil
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
+from app.db import Database
 from app.demo import nl_iban
 from app.importers.statements import Entry, ReadResult, StatementData
 from app.models import BankTransaction, Suggestion
@@ -25,6 +28,7 @@ from app.services.accounts import add_municipal_account
 from app.services.organisations import create_organisation
 from app.services.participants import create_participant
 from app.services.statement_import import store_statements
+from tests.conftest import new_postgres_database
 from tests.helpers import VALID_BSNS
 
 OURS = nl_iban("BNGH", "0285093174")
@@ -127,3 +131,46 @@ def set_suggestions(db, transaction_id: int, ranked: list[tuple[int, int]]) -> N
                                    rank=rank, score=score, reason=f"testvoorstel {rank}"))
         uow.record("voorstellen gezet (test)", "match_suggestions")
         uow.commit()
+
+
+class WorldTemplates:
+    """The world built once per backend and copied for each test (a file copy on SQLite,
+    CREATE DATABASE … TEMPLATE on PostgreSQL): every test still gets its own database with
+    exactly the same contents, without building it through the services again."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[str, World]] = {}
+
+    def database(self, request, backend: str, tmp_path: Path) -> tuple[Database, World]:
+        if backend not in self._made:
+            self._made[backend] = self._build(request, backend)
+        template, world = self._made[backend]
+        if backend == "sqlite":
+            path = tmp_path / "hhb.db"
+            shutil.copy(template, path)
+            return Database.open(f"sqlite:///{path}"), world
+        url = new_postgres_database(request.getfixturevalue("postgres"), template)
+        return Database.open(url), world
+
+    @staticmethod
+    def _build(request, backend: str) -> tuple[str, World]:
+        if backend == "sqlite":
+            folder = request.getfixturevalue("tmp_path_factory").mktemp("queue_world")
+            path = folder / "world.db"
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            url = f"sqlite:///{path}"
+        else:
+            url = new_postgres_database(request.getfixturevalue("postgres"),
+                                        request.getfixturevalue("postgres_template"))
+        database = Database.open(url)
+        try:
+            world = build_world(database)
+        finally:
+            database.dispose()
+        if backend == "sqlite":  # fold the WAL into the file so a plain copy is complete
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            return str(path), world
+        return url.rsplit("/", 1)[1], world  # the database's name: a template to clone

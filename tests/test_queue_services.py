@@ -26,12 +26,27 @@ from app.services.queue import (
     transaction_detail,
 )
 from tests.helpers import VALID_BSNS
-from tests.queue_data import ANNA_OWN, TODAY, build_world, set_suggestions
+from tests.queue_data import ANNA_OWN, TODAY, WorldTemplates, set_suggestions
+
+WORLDS = WorldTemplates()
 
 
 @pytest.fixture
-def world(db):
-    return build_world(db)
+def world_db(request, backend, tmp_path):
+    database, world = WORLDS.database(request, backend, tmp_path)
+    yield database, world
+    database.dispose()
+
+
+@pytest.fixture
+def db(world_db):
+    """Here ``db`` is a fresh copy of the queue world (built once per backend)."""
+    return world_db[0]
+
+
+@pytest.fixture
+def world(world_db):
+    return world_db[1]
 
 
 def ids(db, **filters) -> list[int]:
@@ -166,3 +181,25 @@ def test_agreements_categories_and_the_proposed_new_agreement(db, world):
         "Stichting Portaal", "uitgave", 812_40)
     assert (proposal.frequency, proposal.day, proposal.valid_from) == ("maand", 2,
                                                                        date(2026, 3, 1))
+
+
+def test_an_undone_booking_comes_back_with_its_suggestions(db, world):
+    from app.services.bookings import accept_suggestion, undo_bookings, undo_many
+
+    def ranked(transaction_id: int) -> list[int]:
+        with db.read() as session:
+            detail = transaction_detail(session, transaction_id, today=TODAY)
+        return [s.agreement_id for s in detail.suggestions]
+
+    rent = world.tx["RENT-1"]
+    assert ranked(rent) == [world.anna_rent, world.bram_rent]
+    booked = accept_suggestion(db.unit_of_work(), rent, world.bram_rent)  # 2 instead of 1
+    assert ranked(rent) == []
+    undo_bookings(db.unit_of_work(), rent, expected_version=booked.version)
+    assert ranked(rent) == [world.anna_rent, world.bram_rent]  # 1 is there to pick again
+    booked = accept_suggestion(db.unit_of_work(), rent, world.anna_rent)
+    undo_many(db.unit_of_work(), {rent: booked.version})
+    assert ranked(rent) == [world.anna_rent, world.bram_rent]
+    with db.read() as session:
+        assert queue_rows(session, [rent], today=TODAY)[0].suggestion_agreement_id \
+            == world.anna_rent

@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QMessageBox
 from sqlalchemy import select
 
+from app.db import Database
+from app.errors import ValidationError
 from app.models import Agreement, Booking
 from app.services.bookings import BookingPart, book_transaction
 from app.services.demo import create_demo
@@ -21,20 +23,36 @@ from app.ui.queue_dialogs import LearnedTermsModel
 from app.ui.queue_model import QueueTableModel
 from app.ui.queue_screen import QueueScreen
 from tests.conftest import ARTIFACTS
-from tests.queue_data import TODAY, build_world, set_suggestions, transaction
+from tests.queue_data import TODAY, WorldTemplates, set_suggestions, transaction
 from tests.ui_support import collect_on_the_gui_thread  # noqa: F401 - autouse
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
+WORLDS = WorldTemplates()
+
+
 @pytest.fixture
-def world(db):
-    return build_world(db)
+def world_db(request, backend, tmp_path):
+    database, world = WORLDS.database(request, backend, tmp_path)
+    yield database, world
+    database.dispose()
+
+
+@pytest.fixture
+def db(world_db):
+    """Here ``db`` is a fresh copy of the queue world (built once per backend)."""
+    return world_db[0]
+
+
+@pytest.fixture
+def world(world_db):
+    return world_db[1]
 
 
 @pytest.fixture
 def screen(qtbot, db, world):
-    widget = QueueScreen(db, today=TODAY)
+    widget = QueueScreen(db, today=TODAY, typing_pause_ms=5)  # setText, not key by key
     qtbot.addWidget(widget)
     widget.resize(1500, 900)
     widget.show()
@@ -112,6 +130,7 @@ def test_enter_books_the_top_suggestion_and_moves_on_and_ctrl_z_undoes(qtbot, db
     settle(qtbot, screen)
     assert transaction(db, world.tx["RENT-1"]).is_open and not bookings(db, world.tx["RENT-1"])
     assert current_ref(screen, world) == "RENT-1"  # back in the queue, ready to book again
+    assert screen.detail.suggestions.count() == 2  # with its suggestions: Enter works again
     assert screen.message.text().startswith("Ongedaan gemaakt")
 
 
@@ -147,9 +166,14 @@ def test_participant_search_and_split_by_keyboard(qtbot, db, world, screen):
     split = screen.detail.split
     assert split.table.hasFocus() and split.remaining.text() == "Nog te verdelen: € 0,00"
     type_keys(qtbot, "1000,00")
-    press(qtbot, Qt.Key.Key_Return)  # the editor commits on the next turn of the event loop
-    qtbot.waitUntil(lambda: split.table.state() != QAbstractItemView.State.EditingState)
-    assert split.remaining.text() == "Nog te verdelen: € 261,10"
+    assert split.table.state() == QAbstractItemView.State.EditingState
+    press(qtbot, Qt.Key.Key_Return, CTRL)  # book at once: the typed amount counts, and then
+    assert split.remaining.text() == (  # the parts do not add up: nothing is booked
+        "De delen tellen niet op tot het bedrag: nog te verdelen € 261,10.")
+    assert split.table.state() != QAbstractItemView.State.EditingState
+    settle(qtbot, screen)
+    assert not bookings(db, world.tx["UWV-1"]) and screen.open_count == 6
+    assert current_ref(screen, world) == "UWV-1" and split.table.rowCount() == 1
     assert not split.book_button.isEnabled()
     other = screen.detail.other_category
     other.setFocus()
@@ -243,6 +267,51 @@ def test_a_colleague_was_first_the_clerk_is_told_and_the_queue_refreshed(qtbot, 
         box.close()
 
 
+def test_a_refused_booking_or_failed_undo_leaves_the_clerk_where_they_were(
+        qtbot, db, world, screen, monkeypatch):
+    import app.ui.queue_screen as queue_screen
+
+    go_to(qtbot, screen, world, "RENT-1")
+    qtbot.keyClick(screen.table, Qt.Key.Key_Return)
+    settle(qtbot, screen)
+    assert screen.open_count == 5 and current_ref(screen, world) == "GIFT-1"
+
+    def connection_lost(*_args, **_kwargs):
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(queue_screen, "undo_bookings", connection_lost)
+        qtbot.keyClick(screen.table, Qt.Key.Key_Z, CTRL)
+        settle(qtbot, screen)
+    assert screen.message.text() == "Er ging iets mis; er is niets half opgeslagen."
+    assert screen.open_count == 5 and len(screen.undo_stack) == 1  # Ctrl+Z can try again
+    close_message_boxes(screen)
+    screen.focus_table(activate=True)
+    qtbot.waitUntil(screen.table.hasFocus)  # the keyboard is back in the queue
+    with qtbot.waitSignal(screen.countChanged, check_params_cb=lambda n: n == 6):
+        qtbot.keyClick(screen.table, Qt.Key.Key_Z, CTRL)
+    settle(qtbot, screen)
+    assert current_ref(screen, world) == "RENT-1" and not screen.undo_stack
+
+    def refused(*_args, **_kwargs):
+        raise ValidationError("De afspraak is beëindigd op 28-02-2026")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(queue_screen, "accept_suggestion", refused)
+        qtbot.keyClick(screen.table, Qt.Key.Key_Return)
+        settle(qtbot, screen)
+    assert screen.message.text() == "De afspraak is beëindigd op 28-02-2026"
+    assert current_ref(screen, world) == "RENT-1"  # back on it, not on the next one
+    assert screen.open_count == 6 and "RENT-1" in refs_in_table(screen, world)
+    assert not screen.model.is_pending(world.tx["RENT-1"])
+    close_message_boxes(screen)
+
+
+def close_message_boxes(screen: QueueScreen) -> None:
+    for box in screen.findChildren(QMessageBox):
+        box.close()
+
+
 def test_booking_to_a_participant_offers_to_create_the_agreement(qtbot, db, world, screen):
     go_to(qtbot, screen, world, "GIFT-1")
     qtbot.keyClick(screen.table, Qt.Key.Key_F, CTRL)
@@ -273,18 +342,18 @@ def test_booking_to_a_participant_offers_to_create_the_agreement(qtbot, db, worl
 
 
 def test_filters_narrow_the_table_and_the_count_says_so(qtbot, db, world, screen):
-    qtbot.keyClicks(screen.filter_text, "uitkering")
+    qtbot.keyClicks(screen.filters.text, "uitkering")
     settle(qtbot, screen)
     qtbot.waitUntil(lambda: screen.model.rowCount() == 3)
     assert screen.count_label.text() == "6 open · 3 getoond"
-    screen.filter_amount_min.setText("12,3x")
+    screen.filters.amount_min.setText("12,3x")
     settle(qtbot, screen)
-    assert "border" in screen.filter_amount_min.styleSheet()  # unreadable: marked, ignored
-    screen.clear_filters()
-    screen.filter_counterparty.setText("portaal")
+    assert "border" in screen.filters.amount_min.styleSheet()  # unreadable: marked, ignored
+    screen.filters.clear()
+    screen.filters.counterparty.setText("portaal")
     settle(qtbot, screen)
     qtbot.waitUntil(lambda: refs_in_table(screen, world) == ["RENT-1"])
-    screen.clear_filters()
+    screen.filters.clear()
     settle(qtbot, screen)
     screen.table.sortByColumn(QueueTableModel.AMOUNT, Qt.SortOrder.DescendingOrder)
     settle(qtbot, screen)
@@ -292,6 +361,31 @@ def test_filters_narrow_the_table_and_the_count_says_so(qtbot, db, world, screen
     amount = screen.model.index(screen.model.row_of(world.tx["RENT-1"]), QueueTableModel.AMOUNT)
     assert amount.data() == "€ -812,40"
     assert amount.data(Qt.ItemDataRole.ForegroundRole).name() == "#b3261e"  # debits red
+
+
+def test_a_date_that_does_not_exist_is_named_not_ignored(qtbot, db, world, screen):
+    screen.filters.date_from.setText("31-02-2026")
+    settle(qtbot, screen)
+    assert screen.message.text() == ("De datum van 31-02-2026 bestaat niet; dit filter telt "
+                                      "niet mee.")
+    assert "border" in screen.filters.date_from.styleSheet()
+    assert screen.model.rowCount() == 6 and screen.count_label.text() == "6 open"
+    screen.filters.date_from.setText("01-03-2026")  # corrected: the message goes, it filters
+    settle(qtbot, screen)
+    assert screen.message.text() == "" and screen.filters.date_from.styleSheet() == ""
+    assert refs_in_table(screen, world) == ["RENT-1", "GIFT-1", "UWV-3", "COSTS-1"]
+    assert screen.count_label.text() == "6 open · 4 getoond"
+    screen.filters.date_to.setText("01-02-2026")  # before 'van': said, left out
+    settle(qtbot, screen)
+    assert "De datum 'tot' ligt vóór 'van'" in screen.message.text()
+    assert screen.model.rowCount() == 4
+    screen.filters.date_to.setText("1-2-26")  # not a date at all
+    settle(qtbot, screen)
+    assert screen.message.text() == ("Ongeldige datum tot: '1-2-26' (verwacht dd-mm-jjjj); dit "
+                                      "filter telt niet mee.")
+    screen.filters.date_to.setText("15-03-2026")
+    settle(qtbot, screen)
+    assert refs_in_table(screen, world) == ["RENT-1", "GIFT-1"] and not screen.message.text()
 
 
 def test_queue_model_passes_qt_model_checks_and_pages(qtmodeltester, db, world):
@@ -321,7 +415,16 @@ def test_learned_terms_model_passes_qt_model_checks(qtmodeltester):
     qtmodeltester.check(LearnedTermsModel(rows))
 
 
-def test_screenshot_with_realistic_demo_data(qtbot, db, backend):
+@pytest.fixture
+def demo_db(db_url):
+    """An empty database (not the queue world) for the demo municipality."""
+    database = Database.open(db_url)
+    yield database
+    database.dispose()
+
+
+def test_screenshot_with_realistic_demo_data(qtbot, demo_db, backend):
+    db = demo_db
     create_demo(db.unit_of_work("demo"), 40, today=date(2026, 4, 15))
     widget = QueueScreen(db, today=date(2026, 4, 15))
     qtbot.addWidget(widget)

@@ -142,6 +142,22 @@ def remove_bookings(session: Session, transaction: BankTransaction) -> list[Book
     return bookings
 
 
+def suggest_again(session: Session, transaction_ids: list[int]) -> None:
+    """Undone transactions are back in the queue with the matcher's suggestions, as before
+    they were booked (a booking removes them): a clerk who pressed the wrong number and undid
+    it finds the right suggestion again. Nothing is linked: the clerk decides."""
+    from app.services.matching import preview_matches
+
+    session.flush()
+    decisions = preview_matches(session, transaction_ids)
+    session.execute(delete(Suggestion).where(Suggestion.transaction_id.in_(transaction_ids)))
+    session.add_all(
+        Suggestion(transaction_id=d.transaction_id, agreement_id=s.agreement_id, rank=rank,
+                   score=s.score, reason=s.reason)
+        for d in decisions for rank, s in enumerate(d.suggestions, start=1))
+    session.flush()
+
+
 # -- the clerk's actions --------------------------------------------------------------------
 
 def book_transaction(uow: UnitOfWork, transaction_id: int, parts: list[BookingPart], *,
@@ -304,6 +320,7 @@ def undo_bookings(uow: UnitOfWork, transaction_id: int, *,
         removed = remove_bookings(uow.session, transaction)
         if not removed:
             raise ValidationError("Deze transactie heeft geen boekingen om ongedaan te maken.")
+        suggest_again(uow.session, [transaction_id])
         uow.record("boeking ongedaan gemaakt", transaction,
                    before={"bookings": [snapshot(b, exclude=("created_at",)) for b in removed]},
                    after=None)
@@ -322,6 +339,7 @@ def undo_many(uow: UnitOfWork, expected_versions: dict[int, int | None]) -> int:
             removed.extend(remove_bookings(uow.session, transaction))
         if not removed:
             raise ValidationError("Er zijn geen boekingen om ongedaan te maken.")
+        suggest_again(uow.session, sorted(expected_versions))
         uow.record("boekingen ongedaan gemaakt", "bank_transactions", None,
                    before={"bookings": [snapshot(b, exclude=("created_at",)) for b in removed]})
         uow.commit()

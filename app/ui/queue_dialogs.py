@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -45,6 +47,7 @@ from app.services.queue import (
     learned_terms,
     queue_rows,
 )
+from app.ui.queue_widgets import RED, plain_amount
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -63,32 +66,34 @@ class RememberDialog(QDialog):
         super().__init__(parent)
         self.db, self.run, self.today = db, run, today
         self.agreement_id = agreement_id
-        self.setWindowTitle("Zoekterm onthouden")
+        self.setWindowTitle(self.tr("Zoekterm onthouden"))
         self.resize(640, 420)
         self.preview = None
         self._sequence = 0
-        intro = QLabel(f"Zoekterm onthouden voor <b>{_html(agreement_title)}</b>. Een volgende "
-                       "betaling met deze zoekterm wordt dan automatisch gekoppeld.")
+        intro = QLabel(self.tr("Zoekterm onthouden voor <b>{title}</b>. Een volgende betaling "
+                               "met deze zoekterm wordt dan automatisch gekoppeld.").format(
+                                   title=escape(agreement_title)))
         intro.setWordWrap(True)
         self.term = QComboBox()
         self.term.setEditable(True)
         self.term.addItems(terms)
         self.term.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.term.lineEdit().setPlaceholderText("zoekterm, bijv. een klant- of contractnummer")
+        self.term.lineEdit().setPlaceholderText(
+            self.tr("zoekterm, bijv. een klant- of contractnummer"))
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.links = QListWidget()
         self.links.setWordWrap(True)
         self.buttons = QDialogButtonBox()
-        self.ok = self.buttons.addButton("Onthouden en koppelen",
+        self.ok = self.buttons.addButton(self.tr("Onthouden en koppelen"),
                                          QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok.setDefault(True)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuleren")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuleren"))
         self.ok.clicked.connect(self._remember)
         self.buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow("Zoekterm", self.term)
+        form.addRow(self.tr("Zoekterm"), self.term)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -107,8 +112,8 @@ class RememberDialog(QDialog):
         self.preview = None
         self.ok.setEnabled(False)
         self.links.clear()
-        self.status.setText("Voorbeeld berekenen…" if self.current_term() else
-                            "Typ of kies een zoekterm.")
+        self.status.setText(self.tr("Voorbeeld berekenen…") if self.current_term() else
+                            self.tr("Typ of kies een zoekterm."))
         if self.current_term():
             self._timer.start()
 
@@ -132,18 +137,19 @@ class RememberDialog(QDialog):
             self.links.clear()
             ours = preview.via_term
             others = len(preview.links) - len(ours)
-            text = (f"Met deze zoekterm worden {len(ours)} andere transactie(s) uit de "
-                    "wachtrij aan deze afspraak gekoppeld" if ours else
-                    "Met deze zoekterm wordt nu geen andere transactie uit de wachtrij "
-                    "gekoppeld; volgende betalingen wel")
+            text = (self.tr("Met deze zoekterm worden {n} andere transactie(s) uit de "
+                            "wachtrij aan deze afspraak gekoppeld").format(n=len(ours)) if ours
+                    else self.tr("Met deze zoekterm wordt nu geen andere transactie uit de "
+                                 "wachtrij gekoppeld; volgende betalingen wel"))
             if others:
-                text += f", en {others} aan andere afspraken (de wachtrij wordt opnieuw bekeken)"
+                text += self.tr(", en {n} aan andere afspraken (de wachtrij wordt opnieuw "
+                                "bekeken)").format(n=others)
             self.status.setText(text + ".")
             for link in sorted(preview.links, key=lambda item: not item.via_term):
                 row = rows.get(link.transaction_id)
                 if row is None:
                     continue
-                mark = "" if link.via_term else "[andere afspraak] "
+                mark = "" if link.via_term else self.tr("[andere afspraak] ")
                 self.links.addItem(
                     f"{mark}{short_date(row.booking_date)}  {euro(row.amount_cents)}  "
                     f"{row.counterparty_name or ''} — {' '.join((row.description or '').split())}"
@@ -153,7 +159,7 @@ class RememberDialog(QDialog):
         def failed(exc: BaseException) -> None:
             if sequence == self._sequence:
                 self.status.setText(str(exc) if isinstance(exc, UserError) else
-                                    "Het voorbeeld kon niet berekend worden.")
+                                    self.tr("Het voorbeeld kon niet berekend worden."))
 
         self.run(work, done, on_error=failed)
 
@@ -162,7 +168,7 @@ class RememberDialog(QDialog):
             return
         preview = self.preview
         self.ok.setEnabled(False)
-        self.status.setText("Onthouden en koppelen…")
+        self.status.setText(self.tr("Onthouden en koppelen…"))
         ids = [link.transaction_id for link in preview.links]
 
         def work(_progress) -> RememberOutcome:
@@ -174,7 +180,7 @@ class RememberDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self.status.setText(str(exc) if isinstance(exc, UserError) else
-                                "Onthouden is mislukt; er is niets opgeslagen.")
+                                self.tr("Onthouden is mislukt; er is niets opgeslagen."))
             self.ok.setEnabled(True)
 
         self.run(work, done, on_error=failed)
@@ -214,7 +220,7 @@ class LearnedTermsModel(QAbstractTableModel):
                    role: int = Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
                 and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
+            return QCoreApplication.translate("LearnedTermsModel", self.COLUMNS[section])
         return None
 
 
@@ -228,7 +234,7 @@ class LearnedTermsDialog(QDialog):
     def __init__(self, parent: QWidget, db, run: Runner):
         super().__init__(parent)
         self.db, self.run = db, run
-        self.setWindowTitle("Geleerde zoektermen")
+        self.setWindowTitle(self.tr("Geleerde zoektermen"))
         self.resize(820, 460)
         self.model = LearnedTermsModel()
         self.table = QTableView()
@@ -238,15 +244,16 @@ class LearnedTermsDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.status = QLabel()
-        self.forget_button = QPushButton("Vergeten (Del)")
+        self.forget_button = QPushButton(self.tr("Vergeten (Del)"))
         self.forget_button.clicked.connect(self.forget_selected)
         QShortcut(QKeySequence.StandardKey.Delete, self.table, self.forget_selected)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.button(QDialogButtonBox.StandardButton.Close).setText("Sluiten")
+        close.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("Sluiten"))
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Zoektermen die met 'Onthouden' zijn geleerd. Vergeet een "
-                                "verkeerde: daarna koppelt het programma er niets meer mee."))
+        layout.addWidget(QLabel(self.tr("Zoektermen die met 'Onthouden' zijn geleerd. Vergeet "
+                                        "een verkeerde: daarna koppelt het programma er niets "
+                                        "meer mee.")))
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.forget_button)
@@ -260,7 +267,7 @@ class LearnedTermsDialog(QDialog):
 
         def done(rows) -> None:
             self.model.set_rows(rows)
-            self.status.setText(f"{note}{len(rows)} geleerde zoekterm(en)")
+            self.status.setText(note + self.tr("{n} geleerde zoekterm(en)").format(n=len(rows)))
             if rows:
                 self.table.selectRow(0)
 
@@ -275,7 +282,8 @@ class LearnedTermsDialog(QDialog):
 
         def done(_result) -> None:
             self.changed.emit()
-            self.load(f"Zoekterm {row.term!r} van {row.participant_number} vergeten. ")
+            self.load(self.tr("Zoekterm '{term}' van {who} vergeten. ").format(
+                term=row.term, who=row.participant_number))
 
         self.run(lambda _p: forget_term(self.db.unit_of_work(), row.id), done)
 
@@ -288,7 +296,7 @@ class NewAgreementDialog(QDialog):
                  categories: list[CategoryView]):
         super().__init__(parent)
         self.proposal = proposal
-        self.setWindowTitle("Afspraak aanmaken en boeken")
+        self.setWindowTitle(self.tr("Afspraak aanmaken en boeken"))
         self.category = QComboBox()
         for category in categories:
             if category.for_participants:
@@ -298,7 +306,7 @@ class NewAgreementDialog(QDialog):
         for value in Direction:
             self.direction.addItem(value.value, value.value)
         self.direction.setCurrentIndex(self.direction.findData(proposal.direction))
-        self.amount = QLineEdit(_plain_amount(proposal.amount_cents))
+        self.amount = QLineEdit(plain_amount(proposal.amount_cents))
         self.frequency = QComboBox()
         for value in Frequency:
             self.frequency.addItem(value.value, value.value)
@@ -310,24 +318,26 @@ class NewAgreementDialog(QDialog):
         self.description = QLineEdit(proposal.description or "")
         self.term = QLineEdit("; ".join(proposal.search_terms))
         self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e")
+        self.error.setStyleSheet(f"color: {RED}")
         form = QFormLayout()
-        form.addRow("Deelnemer", QLabel(participant))
-        form.addRow("Organisatie", QLabel(proposal.organisation or
-                                          "geen (eigen rekening of onbekende tegenrekening)"))
-        form.addRow("Rubriek", self.category)
-        form.addRow("Richting", self.direction)
-        form.addRow("Bedrag (€)", self.amount)
-        form.addRow("Frequentie", self.frequency)
-        form.addRow("Dag", self.day)
-        form.addRow("Ingangsdatum", self.valid_from)
-        form.addRow("Omschrijving", self.description)
-        form.addRow("Zoektermen (;)", self.term)
+        form.addRow(self.tr("Deelnemer"), QLabel(participant))
+        form.addRow(self.tr("Organisatie"), QLabel(proposal.organisation or
+                                          self.tr("geen (eigen rekening of onbekende "
+                                                  "tegenrekening)")))
+        form.addRow(self.tr("Rubriek"), self.category)
+        form.addRow(self.tr("Richting"), self.direction)
+        form.addRow(self.tr("Bedrag (€)"), self.amount)
+        form.addRow(self.tr("Frequentie"), self.frequency)
+        form.addRow(self.tr("Dag"), self.day)
+        form.addRow(self.tr("Ingangsdatum"), self.valid_from)
+        form.addRow(self.tr("Omschrijving"), self.description)
+        form.addRow(self.tr("Zoektermen (;)"), self.term)
         buttons = QDialogButtonBox()
-        ok = buttons.addButton("Aanmaken en boeken", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok = buttons.addButton(self.tr("Aanmaken en boeken"),
+                               QDialogButtonBox.ButtonRole.AcceptRole)
         ok.setDefault(True)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuleren")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Annuleren"))
         buttons.accepted.connect(self._check)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -347,7 +357,7 @@ class NewAgreementDialog(QDialog):
                 "frequency": self.frequency.currentData(),
                 "day": self.day.value() if self.frequency.currentData() != "week"
                 else min(self.day.value(), 7),
-                "valid_from": validation.day_of(self.valid_from.text(), "ingangsdatum"),
+                "valid_from": validation.day_of(self.valid_from.text(), self.tr("ingangsdatum")),
                 "description": self.description.text().strip() or None,
                 "search_terms": [t.strip() for t in self.term.text().split(";") if t.strip()],
             }
@@ -357,12 +367,3 @@ class NewAgreementDialog(QDialog):
         self.values = values
         self.accept()
 
-
-def _plain_amount(cents: int) -> str:
-    """Cents as the clerk types them: 1234,56."""
-    cents = abs(cents)
-    return f"{cents // 100},{cents % 100:02d}"
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

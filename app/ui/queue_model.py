@@ -13,20 +13,27 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QColor, QFont
 
 from app.db import Database
 from app.formatting import euro, short_date
 from app.services.queue import QueueFilter, QueueRow, QueueSort, SortKey, queue_ids, queue_rows
 from app.services.validation import format_iban
+from app.ui.widgets import DEBIT_COLOR
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
 
 PAGE_SIZE = 100
 CACHE_ROWS = 5_000
-DEBIT_RED = QColor("#b3261e")
+DEBIT_RED = DEBIT_COLOR
 PENDING_GREY = QColor("#8a8a8a")
 ID_ROLE = Qt.ItemDataRole.UserRole
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -44,7 +51,7 @@ _ROW_ROLES = frozenset({_DISPLAY, _FOREGROUND, _TOOLTIP, _FONT, ROW_ROLE})
 
 
 class QueueTableModel(QAbstractTableModel):
-    # (header, sort key)
+    # (header, sort key); the headers go through Qt's translation in headerData
     COLUMNS = (
         ("Datum", SortKey.DATE),
         ("Bedrag", SortKey.AMOUNT),
@@ -179,6 +186,8 @@ class QueueTableModel(QAbstractTableModel):
         if role == _TOOLTIP:
             if column == self.TEXT:
                 return row.description
+            if column == self.NAME:  # long names are cut off in the column
+                return row.counterparty_name
             return row.suggestion if column == self.SUGGESTION else None
         return row  # ROW_ROLE
 
@@ -206,7 +215,7 @@ class QueueTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
             return None
         if role == _DISPLAY:
-            return self.COLUMNS[section][0]
+            return QCoreApplication.translate("QueueTableModel", self.COLUMNS[section][0])
         if role == _ALIGN and section in self.RIGHT_ALIGNED:
             return _RIGHT
         return None
