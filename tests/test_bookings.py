@@ -27,7 +27,7 @@ from app.services.bookings import (
     undo_bookings,
     undo_many,
 )
-from app.services.queue import count_open, learned_terms, propose_terms
+from app.services.queue import count_open, learned_terms, propose_terms, transaction_detail
 from app.services.saldo import saldo_cents
 from tests.helpers import audit_json, audit_rows, last_audit
 from tests.queue_data import TODAY, UWV, build_world, set_suggestions, transaction
@@ -74,9 +74,8 @@ def test_booking_to_an_agreement_closes_the_transaction_and_moves_the_saldo(db, 
         world.anna, world.anna_rent, -812_40)
     assert booking.method is BookingMethod.MANUAL and booking.created_by == "clerk"
     assert saldo(db, world.anna) == -812_40
-    with db.read() as session:  # a booked transaction keeps no suggestions
-        assert not session.scalars(select(Suggestion).where(
-            Suggestion.transaction_id == rent)).all()
+    with db.read() as session:  # a booked transaction offers no suggestions
+        assert transaction_detail(session, rent, today=TODAY).suggestions == []
     entry = last_audit(db)
     assert (entry.action, entry.actor, entry.entity_id) == ("transactie geboekt", "clerk",
                                                             str(rent))

@@ -119,8 +119,7 @@ def add_bookings(session: Session, transaction: BankTransaction, parts: list[Boo
     session.add_all(bookings)
     transaction.booked_cents += total
     transaction.is_open = transaction.booked_cents != transaction.amount_cents
-    if not transaction.is_open:
-        session.execute(delete(Suggestion).where(Suggestion.transaction_id == transaction.id))
+    # The matcher's suggestions stay (only open rows show them): an undo finds them again.
     session.flush()
     return bookings
 
@@ -144,11 +143,18 @@ def remove_bookings(session: Session, transaction: BankTransaction) -> list[Book
 
 def suggest_again(session: Session, transaction_ids: list[int]) -> None:
     """Undone transactions are back in the queue with the matcher's suggestions, as before
-    they were booked (a booking removes them): a clerk who pressed the wrong number and undid
-    it finds the right suggestion again. Nothing is linked: the clerk decides."""
+    they were booked: a clerk who pressed the wrong number and undid it finds the right
+    suggestion again. A manual booking keeps the suggestions, so only a transaction without
+    any (an automatic link: the matcher stores none for those) asks the matcher again, which
+    loads every agreement. Nothing is linked: the clerk decides."""
     from app.services.matching import preview_matches
 
     session.flush()
+    have = set(session.scalars(select(Suggestion.transaction_id).distinct()
+                               .where(Suggestion.transaction_id.in_(transaction_ids))))
+    transaction_ids = [t for t in transaction_ids if t not in have]
+    if not transaction_ids:
+        return
     decisions = preview_matches(session, transaction_ids)
     session.execute(delete(Suggestion).where(Suggestion.transaction_id.in_(transaction_ids)))
     session.add_all(

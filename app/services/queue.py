@@ -614,6 +614,8 @@ def _iban_owner(session: Session, iban: str | None) -> str | None:
 
 
 def _suggestions(session: Session, transaction: BankTransaction) -> list[SuggestionView]:
+    if not transaction.is_open:  # kept for an undo, not offered while booked
+        return []
     p = Participant
     rows = session.execute(
         select(Suggestion.rank, Suggestion.score, Suggestion.reason, Agreement.id,
