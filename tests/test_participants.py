@@ -229,3 +229,65 @@ def test_contact_person_is_an_employee(db):
     pid = new_participant(db, contact_employee_id=employee_id)
     with db.read() as session:
         assert session.get(Participant, pid).contact_employee.name == "Marieke de Vries"
+
+
+# -- Search without accents -----------------------------------------------------------------------
+
+
+def search(db, text: str) -> list[int]:
+    from app.services.queries import ParticipantFilter, participant_ids
+
+    with db.read() as session:
+        return participant_ids(session, ParticipantFilter(search=text))
+
+
+def test_search_ignores_accents_and_case(db):
+    celik = new_participant(db, bsn=VALID_BSNS[0], first_name="Emre", last_name="Çelik")
+    ozturk = new_participant(db, bsn=VALID_BSNS[1], first_name="Ayşe", last_name="Öztürk")
+    bjorn = new_participant(db, bsn=VALID_BSNS[2], first_name="Bjørn", infix="van der",
+                            last_name="Zee")
+    yilmaz = new_participant(db, bsn=VALID_BSNS[3], first_name="Fatma", last_name="Yılmaz")
+    assert search(db, "celik") == [celik]
+    assert search(db, "ÇELİK") == [celik]
+    assert search(db, "Çelik") == [celik]
+    assert search(db, "ozturk") == search(db, "oztürk") == search(db, "ÖZTÜRK") == [ozturk]
+    assert search(db, "ayse ozt") == [ozturk]
+    assert search(db, "bjorn") == search(db, "Bjørn") == [bjorn]
+    assert search(db, "van der zee") == [bjorn]
+    assert search(db, "yilmaz") == search(db, "Yılmaz") == [yilmaz]
+    assert search(db, "emre") == [celik]
+    assert search(db, "e_r") == [] and search(db, "%") == []  # LIKE wildcards are plain text
+
+
+def test_the_search_name_follows_an_edit_of_the_name(db):
+    pid = new_participant(db, first_name="Jan", last_name="Jansen")
+    svc.update_participant(db.unit_of_work("tester"), pid, last_name="Güneş")
+    assert search(db, "gunes") == [pid]
+    assert search(db, "jansen") == []
+    assert load(db, pid).search_name == "jan gunes"
+    entry = last_audit(db)
+    assert audit_json(entry, "after") == {"last_name": "Güneş"}  # the derived column is no news
+
+
+def test_the_migration_folds_the_names_of_existing_participants(empty_db_url):
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db import Database, alembic_config, make_engine
+
+    engine = make_engine(empty_db_url)
+    command.upgrade(alembic_config(engine), "0003")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO participants (id, number, bsn, first_name, infix, last_name, status, "
+            "variant, buffer_limit_cents, paper_overview, overview_delivery, overview_language, "
+            "large_print, created_at, updated_at, version) VALUES (7, 'HHB-00007', '111222333', "
+            "'Şükrü', NULL, 'Çelik', 'actief', 'volledig', 150000, false, 'post', 'nl', false, "
+            "'2026-01-01 00:00:00', '2026-01-01 00:00:00', 1)"))
+    command.upgrade(alembic_config(engine), "head")
+    engine.dispose()
+    db = Database.open(empty_db_url)
+    try:
+        assert search(db, "sukru celik") == [7]
+    finally:
+        db.dispose()

@@ -4,6 +4,7 @@ statement, cancelling stores nothing of that file, and the history of imports.""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,15 +14,17 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QPushButton
 from sqlalchemy import func, select
 
+from app.importers.statements import StatementFileError
 from app.models import BankTransaction, ImportedFile, Statement
 from app.services.accounts import add_municipal_account
-from app.services.queries import current_user
-from app.services.statement_import import import_statement_file
+from app.services.queries import current_user, import_history
+from app.services.statement_import import StatementRefused, import_statement_file
 from app.ui.import_screen import ImportScreen, import_files_work
 from app.ui.main_window import MainWindow
 from app.ui.operations import OperationCancelled
 from tests import ui_support
 from tests.conftest import ARTIFACTS
+from tests.helpers import audit_rows
 from tests.ui_support import settle
 
 # Fixtures shared by the desktop-client tests (settings in a temp folder, demo databases).
@@ -236,3 +239,45 @@ def test_a_backoffice_window_takes_drops_a_frontoffice_window_does_not(qtbot, de
     assert not enter.isAccepted()
     assert main.drop_files(mime) is False
     assert "import" not in main.pages
+
+
+# -- Refused files in the history -----------------------------------------------------------------
+
+
+def test_a_refused_file_is_in_the_history_with_its_reason_and_nothing_stored(db, tmp_path):
+    add_municipal_account(db.unit_of_work("beheer"), ING_ACCOUNT, "Gemeente (ING)")
+    broken = tmp_path / "kapot.xml"
+    broken.write_bytes(ING_CAMT.read_bytes()[:1500])  # cut off halfway: no valid XML
+    stranger = SAMPLES / "camt053" / "abnamro_nl_camt053_001_02_sample.xml"
+    with pytest.raises(StatementFileError) as unreadable:
+        import_statement_file(db.unit_of_work("jan"), broken)
+    with pytest.raises(StatementRefused) as wrong_account:
+        import_statement_file(db.unit_of_work("piet"), stranger)
+    assert counts(db) == (0, 0, 0)  # nothing of either statement
+    import_statement_file(db.unit_of_work("jan"), ING_CAMT)
+    with db.read() as session:
+        history = import_history(session)
+    assert [(h.imported_by, h.file_name, h.refused) for h in history] == [
+        ("jan", ING_CAMT.name, None),
+        ("piet", stranger.name, str(wrong_account.value)),
+        ("jan", "kapot.xml", str(unreadable.value)),
+    ]
+    assert "geen geregistreerde gemeentelijke rekening" in history[1].refused
+    assert history[0].imported_at >= history[1].imported_at >= history[2].imported_at
+    # The refusal's audit row holds the file's name, fingerprint and reason, nothing it read.
+    [row] = [r for r in audit_rows(db, "bankafschrift geweigerd") if r.actor == "piet"]
+    assert set(json.loads(row.after)) == {"bestand", "sha256", "reden"}
+    assert "Rekening-houder" not in row.after and "EUR" not in row.after
+
+
+def test_the_history_on_the_screen_shows_a_refused_file(qtbot, window, demo_db, tmp_path):
+    broken = tmp_path / "afschrift-juni.xml"
+    broken.write_text("<?xml version='1.0'?><Document><BkToCstmrStmt>", encoding="utf-8")
+    screen = drop_on(qtbot, window, broken)
+    assert screen.result_cards()[0].title.text() == "afschrift-juni.xml: niet ingelezen"
+    history = screen.history
+    assert history.item(0, 2).text() == "afschrift-juni.xml"
+    assert history.item(0, 1).text() == demo_db.default_actor()
+    assert history.item(0, 4).text().startswith("Geweigerd: ")
+    assert history.item(0, 4).text() == "Geweigerd: " + screen.result_cards()[0].result.error
+    window.grab().save(str(ARTIFACTS / "import_history_refused.png"))

@@ -153,6 +153,25 @@ def test_typing_narrows_the_list_and_says_how_many(qtbot, demo_db, backend):
     assert model.rowCount() == 50
 
 
+def test_typing_without_accents_finds_the_name_with_them(qtbot, demo_db, backend):
+    from app.services.participants import update_participant
+
+    person = someone(demo_db)
+    update_participant(demo_db.unit_of_work("tester"), person.id, first_name="Bjørn",
+                       last_name="Çelik-Öztürk")
+    from app.models.participant import search_fold
+
+    renamed = " ".join(p for p in ("Bjørn", person.infix, "Çelik-Öztürk") if p)
+    screen = open_screen(qtbot, demo_db)
+    for typed in ("celik", "ozturk", "bjorn cel"):
+        type_search(qtbot, screen, typed)
+        model = screen.list.model
+        shown = [model.index(r, 1).data() for r in range(model.rowCount())]
+        assert renamed in shown, typed
+        assert all(word in search_fold(name) for name in shown for word in typed.split())
+    screen.grab().save(str(ARTIFACTS / f"participants_search_accents_{backend}.png"))
+
+
 def test_negative_saldo_filter_shows_red_amounts(qtbot, demo_db):
     screen = open_screen(qtbot, demo_db)
     with qtbot.waitSignal(screen.list.loaded, timeout=10_000):

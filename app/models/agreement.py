@@ -46,6 +46,9 @@ class Category(Base):
     # The four fixed costs every 'volledig' participant must have: huur, energie, water,
     # zorgverzekering.
     mandatory: Mapped[bool] = mapped_column(default=False)
+    # An inactive category is no longer offered for new bookings or agreements; it stays on
+    # what was booked with it (a category is never deleted).
+    active: Mapped[bool] = mapped_column(default=True)
 
 
 class Agreement(Base):

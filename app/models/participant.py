@@ -6,9 +6,10 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, SmallInteger, String, Text
+from sqlalchemy import ForeignKey, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.importers.matcher import fold_accents
 from app.models.base import Base, Cents, Timestamp, enum_type, utcnow
 from app.models.employee import Employee
 
@@ -62,6 +63,25 @@ class ContactKind(enum.StrEnum):
 
 
 DEFAULT_BUFFER_CENTS = 150_000
+
+# Letters that are not a base letter plus an accent, so Unicode does not decompose them.
+_OWN_LETTERS = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ð": "d", "ß": "ss",
+                              "æ": "ae", "œ": "oe", "þ": "th"})
+NAME_PARTS = ("first_name", "initials", "infix", "last_name")
+
+
+def search_fold(text: str) -> str:
+    """Lower case without accents: 'Çelik' → 'celik', 'Öztürk' → 'ozturk', 'Bjørn' → 'bjorn'.
+    The participant search compares the folded word with the folded name."""
+    text = text.lower()
+    return text if text.isascii() else fold_accents(text.translate(_OWN_LETTERS))
+
+
+def search_name_of(values) -> str:
+    """``participants.search_name``: the folded name parts (``values`` a row dict or a
+    participant)."""
+    get = values.get if isinstance(values, dict) else lambda key: getattr(values, key)
+    return search_fold(" ".join(part for part in map(get, NAME_PARTS) if part))
 
 
 class Participant(Base):
@@ -119,6 +139,9 @@ class Participant(Base):
         enum_type(DebtSituation, "debt_situation")
     )
     next_progress_talk: Mapped[date | None]
+    # The name folded for the search (search_name_of), kept up to date on every insert and
+    # update below; rows inserted in bulk get it from their inserter (dossier_import).
+    search_name: Mapped[str] = mapped_column(String(500), default="")
 
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow, onupdate=utcnow)
@@ -140,6 +163,12 @@ class Participant(Base):
     def full_name(self) -> str:
         parts = [self.first_name or self.initials, self.infix, self.last_name]
         return " ".join(p for p in parts if p)
+
+
+@event.listens_for(Participant, "before_insert")
+@event.listens_for(Participant, "before_update")
+def _fold_name(_mapper, _connection, participant: Participant) -> None:
+    participant.search_name = search_name_of(participant)
 
 
 class StatusChange(Base):

@@ -54,6 +54,7 @@ from app.models import (
     Variant,
 )
 from app.models.base import utcnow
+from app.models.participant import search_name_of
 from app.services import validation
 from app.services.agreements import fold_category_name
 from app.services.bulk import insert_rows
@@ -694,6 +695,7 @@ class _Planner:
             participant.values["id"] = pid
             participant.values["created_at"] = participant.values["updated_at"] = now
             participant.values["version"] = 1
+            participant.values["search_name"] = search_name_of(participant.values)
             if participant.contact is not None:
                 participant.values["contact_employee_id"] = (
                     self.new_employees[participant.contact].id

@@ -7,6 +7,7 @@ for those ids (with the saldo from ``app.services.saldo``, the one saldo functio
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.errors import NotFoundError
 from app.models import (
     Agreement,
+    AuditEntry,
     BankAccount,
     BankTransaction,
     Booking,
@@ -31,6 +33,7 @@ from app.models import (
     Signal,
     SignalStatus,
 )
+from app.models.participant import search_fold
 from app.reports.bookings_csv import BookingExportRow
 from app.services.participants import EDITABLE_FIELDS, TRANSITIONS
 from app.services.saldo import saldo_cents, saldos_cents
@@ -225,9 +228,9 @@ def _search_condition(token: str, dialect: str = "sqlite") -> ColumnElement[bool
     """One word matches a name part, the dossier number, the end of the BSN or an IBAN.
 
     Only the columns the word can be in are compared (a word of letters is a name, digits are
-    a number, a BSN or an IBAN): every comparison is a pass over 50,000 rows. Names ignore
-    case: SQLite's LIKE does that already (for ASCII letters); on PostgreSQL one lower() over
-    the joined name parts is three times faster than an ILIKE per part."""
+    a number, a BSN or an IBAN): every comparison is a pass over 50,000 rows. Names ignore case
+    and accents: the folded word is compared with ``search_name``, the stored folded name
+    ('celik' finds 'Çelik'); one LIKE on one column on both databases."""
     pattern = f"%{_escape_like(token)}%"
     digits = re.sub(r"[\s.\-]", "", token)
     compact = re.sub(r"\s", "", token).upper()
@@ -241,13 +244,8 @@ def _search_condition(token: str, dialect: str = "sqlite") -> ColumnElement[bool
             # The last digits of the BSN: a clerk on the phone asks for them.
             options.append(Participant.bsn.like(f"%{digits}"))
     elif any(ch.isalpha() for ch in token) and not any(ch.isdigit() for ch in token):
-        parts = (Participant.first_name, Participant.infix, Participant.last_name,
-                 Participant.initials)
-        if dialect == "postgresql":
-            options.append(func.lower(func.concat_ws(" ", *parts)).like(
-                func.lower(pattern), escape="\\"))
-        else:
-            options += [part.like(pattern, escape="\\") for part in parts]
+        options.append(Participant.search_name.like(f"%{_escape_like(search_fold(token))}%",
+                                                    escape="\\"))
     if len(compact) >= 4 and compact.isalnum() and _IBAN_PART.fullmatch(compact) \
             or digits.isdigit() and len(digits) >= 4:
         with_iban = select(BankAccount.participant_id).where(
@@ -436,7 +434,7 @@ def dossier_view(session: Session, participant_id: int, today: date | None = Non
         notes=[NoteLine(n.created_at, n.kind.value, n.author, n.text)
                for n in sorted(participant.notes, key=lambda n: n.id, reverse=True)],
         signals=signals,
-        employees=employee_choices(session),
+        employees=employee_choices(session, keep=participant.contact_employee_id),
     )
 
 
@@ -469,10 +467,13 @@ def _add_months(day: date, months: int) -> date:
 # -- Choices for forms ----------------------------------------------------------------------------
 
 
-def employee_choices(session: Session, *, active_only: bool = True) -> list[tuple[int, str]]:
+def employee_choices(session: Session, *, active_only: bool = True,
+                     keep: int | None = None) -> list[tuple[int, str]]:
+    """Employees to choose from; ``keep`` (a dossier's contact person) stays in the list when
+    inactive, so saving the dossier does not silently drop them."""
     query = select(Employee.id, Employee.name).order_by(func.lower(Employee.name))
     if active_only:
-        query = query.where(Employee.active)
+        query = query.where(or_(Employee.active, Employee.id == keep))
     return [(eid, name) for eid, name in session.execute(query)]
 
 
@@ -504,11 +505,13 @@ class CategoryLine:
     name: str
     kind: str
     mandatory: bool
+    active: bool = True
 
 
 def category_lines(session: Session) -> list[CategoryLine]:
-    return [CategoryLine(c.id, c.name, c.kind.value, c.mandatory)
-            for c in session.scalars(select(Category).order_by(Category.kind, Category.name))]
+    return [CategoryLine(c.id, c.name, c.kind.value, c.mandatory, c.active)
+            for c in session.scalars(select(Category).order_by(Category.kind,
+                                                               func.lower(Category.name)))]
 
 
 def municipal_accounts(session: Session) -> list[AccountLine]:
@@ -577,10 +580,14 @@ class ImportHistoryLine:
     file_name: str
     file_format: str
     result: str | None  # JSON of ImportOutcome.as_dict()
+    refused: str | None = None  # a refused file: the one-line reason (nothing was stored)
 
 
 def import_history(session: Session, limit: int = 200) -> list[ImportHistoryLine]:
-    return [
+    """Imported files and refused ones (their audit rows), newest first."""
+    from app.services.statement_import import REFUSED_ACTION
+
+    lines = [
         ImportHistoryLine(f.id, f.imported_at, f.imported_by, f.file_name, f.file_format,
                           f.result)
         for f in session.scalars(
@@ -588,6 +595,15 @@ def import_history(session: Session, limit: int = 200) -> list[ImportHistoryLine
             .limit(limit)
         )
     ]
+    for entry in session.scalars(
+        select(AuditEntry).where(AuditEntry.action == REFUSED_ACTION)
+        .order_by(AuditEntry.id.desc()).limit(limit)
+    ):
+        after = json.loads(entry.after or "{}")
+        lines.append(ImportHistoryLine(-entry.id, entry.at, entry.actor, after.get("bestand", ""),
+                                       "", None, after.get("reden") or "geweigerd"))
+    lines.sort(key=lambda line: line.imported_at, reverse=True)
+    return lines[:limit]
 
 
 # -- The bookings export --------------------------------------------------------------------------

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from app.errors import UserError
 from app.formatting import euro, sha256_of, short_date
-from app.importers.statements import Entry, ReadResult, StatementData, read_statement_file
+from app.importers.statements import (
+    Entry,
+    ReadResult,
+    StatementData,
+    StatementFileError,
+    read_statement_file,
+)
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
 from app.services.bulk import insert_rows
 from app.services.matching import Matcher
@@ -30,6 +36,7 @@ from app.services.unit_of_work import UnitOfWork
 from app.services.validation import format_iban
 
 BOOKED = "BOOK"
+REFUSED_ACTION = "bankafschrift geweigerd"  # the audit row of a refused file (import history)
 
 
 class StatementRefused(UserError):
@@ -99,10 +106,30 @@ def import_statement_file(
     path = Path(path)
     report = progress or (lambda _message: None)
     report(f"{path.name}: lezen")
-    result = read_statement_file(path)
-    report(f"{path.name}: controleren en opslaan")
-    return store_statements(uow, result, file_name=path.name, sha256=sha256_of(path),
-                            force=force, progress=progress)
+    try:
+        result = read_statement_file(path)
+        report(f"{path.name}: controleren en opslaan")
+        return store_statements(uow, result, file_name=path.name, sha256=sha256_of(path),
+                                force=force, progress=progress)
+    except (StatementFileError, StatementRefused) as exc:
+        _record_refusal(uow, path, exc)
+        raise
+
+
+def _record_refusal(uow: UnitOfWork, path: Path, exc: Exception) -> None:
+    """The import history shows refused files too: who tried which file and why it was refused.
+
+    Written in its own transaction, after the import's own rolled back: one audit row with the
+    file's name, fingerprint and the one-line reason, never anything read from the file."""
+    try:
+        sha256 = sha256_of(path)
+    except OSError:
+        sha256 = None
+    reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    with uow:
+        uow.record(REFUSED_ACTION, ImportedFile.__tablename__, None,
+                   after={"bestand": path.name[:260], "sha256": sha256, "reden": reason})
+        uow.commit()
 
 
 def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha256: str,

@@ -35,7 +35,7 @@ from app.formatting import short_date
 from app.services.queries import import_history, open_queue_count
 from app.services.statement_import import ImportOutcome, import_statement_file
 from app.ui.operations import OperationCancelled, Progress, run_operation
-from app.ui.widgets import Card, heading, muted, remember_columns, text_item
+from app.ui.widgets import DEBIT_COLOR, Card, heading, muted, remember_columns, text_item
 
 BANKS = {  # BIC → the name a clerk knows
     "INGBNL2A": "ING", "ABNANL2A": "ABN AMRO", "RABONL2U": "Rabobank", "BNGHNL2G": "BNG Bank",
@@ -365,11 +365,14 @@ class ImportScreen(QWidget):
         for line in lines:
             row = table.rowCount()
             table.insertRow(row)
-            summary = _history_summary(line.result)
+            summary = (self.tr("Geweigerd: {reason}").format(reason=line.refused)
+                       if line.refused else _history_summary(line.result))
             for column, value in enumerate((line.imported_at, line.imported_by, line.file_name,
                                             line.file_format, summary)):
-                table.setItem(row, column, text_item(value, tooltip=summary if column == 4
-                                                     else None))
+                item = text_item(value, tooltip=summary if column == 4 else None)
+                if line.refused:  # nothing of this file was stored
+                    item.setForeground(DEBIT_COLOR)
+                table.setItem(row, column, item)
         self._history_loaded = True
 
 

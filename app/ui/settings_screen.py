@@ -1,6 +1,7 @@
-"""Instellingen (beheerder): organisations and their IBANs, categories, the municipal accounts,
-employees, and (later, with the overviews) the letter settings. Every change is one service
-call of app.services.organisations / accounts / employees, off the GUI thread."""
+"""Instellingen (beheerder): organisations and their IBANs, categories (add, rename, make
+inactive), the municipal accounts, employees (add, edit, make inactive) and the letter settings.
+Every change is one service call of app.services.organisations / accounts / categories /
+employees, off the GUI thread."""
 
 from __future__ import annotations
 
@@ -20,12 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import ValidationError
-from app.models import OrganisationKind, Role
+from app.errors import UserError, ValidationError
+from app.models import CategoryKind, OrganisationKind, Role
 from app.services import accounts as account_services
+from app.services import categories as category_services
 from app.services import employees as employee_services
 from app.services import organisations as organisation_services
 from app.services.queries import (
+    CategoryLine,
+    EmployeeLine,
     OrganisationLine,
     category_lines,
     employee_lines,
@@ -35,6 +39,7 @@ from app.services.queries import (
 from app.ui.operations import run_operation, show_error
 from app.ui.widgets import (
     DEBIT_COLOR,
+    MUTED_COLOR,
     fit_columns_once,
     heading,
     muted,
@@ -124,6 +129,79 @@ class OrganisationDialog(QDialog):
             show_error(self, exc)
 
 
+class CategoryDialog(QDialog):
+    """Rename a category."""
+
+    def __init__(self, db, category: CategoryLine, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.category = category
+        self.setWindowTitle(self.tr("Rubriek hernoemen"))
+        self.name = QLineEdit(category.name)
+        form = QFormLayout()
+        form.addRow(self.tr("Naam *"), self.name)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(muted(self.tr("Wat al op deze rubriek geboekt is, krijgt de nieuwe "
+                                       "naam mee.")))
+        layout.addWidget(self.error)
+        layout.addWidget(save_cancel_buttons(self))
+        self.resize(420, self.sizeHint().height())
+
+    def save(self) -> None:
+        name, category_id = self.name.text(), self.category.id
+        run_operation(self, lambda _p: category_services.rename_category(
+            self.db.unit_of_work(), category_id, name),
+            on_done=lambda _r: self.accept(), on_error=lambda exc: _show_in(self, self.error, exc))
+
+
+class EmployeeDialog(QDialog):
+    """Name, role, phone and e-mail of an employee (the username is the login and stays)."""
+
+    def __init__(self, db, employee: EmployeeLine, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.employee = employee
+        self.setWindowTitle(self.tr("Medewerker wijzigen"))
+        self.name = QLineEdit(employee.name)
+        self.role = QComboBox()
+        for role in Role:
+            self.role.addItem(role.value, role.value)
+        self.role.setCurrentIndex(self.role.findData(employee.role))
+        self.phone = QLineEdit(employee.phone or "")
+        self.email = QLineEdit(employee.email or "")
+        form = QFormLayout()
+        form.addRow(self.tr("Gebruikersnaam"), QLabel(employee.username))
+        form.addRow(self.tr("Naam *"), self.name)
+        form.addRow(self.tr("Rol"), self.role)
+        form.addRow(self.tr("Telefoon"), self.phone)
+        form.addRow(self.tr("E-mail"), self.email)
+        self.error = _error_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(save_cancel_buttons(self))
+        self.resize(440, self.sizeHint().height())
+
+    def save(self) -> None:
+        values = {"name": self.name.text(), "role": self.role.currentData(),
+                  "phone": self.phone.text(), "email": self.email.text()}
+        employee_id = self.employee.id
+        run_operation(self, lambda _p: employee_services.update_employee(
+            self.db.unit_of_work(), employee_id, **values),
+            on_done=lambda _r: self.accept(), on_error=lambda exc: _show_in(self, self.error, exc))
+
+
+def _show_in(parent: QWidget, label: QLabel, exc: BaseException) -> None:
+    """A rule broken: its Dutch line under the form; anything else: the error message box."""
+    if isinstance(exc, UserError):
+        label.setText(str(exc))
+        label.show()
+    else:
+        show_error(parent, exc)
+
+
 class SettingsScreen(QWidget):
     loaded = Signal()
 
@@ -132,6 +210,8 @@ class SettingsScreen(QWidget):
         self.db = db
         self.user = user
         self.organisations: list[OrganisationLine] = []
+        self.categories: list[CategoryLine] = []
+        self.employees: list[EmployeeLine] = []
         self.tabs = QTabWidget()
         self.tabs.addTab(self._organisations_page(), self.tr("Organisaties"))
         self.tabs.addTab(self._categories_page(), self.tr("Rubrieken"))
@@ -176,12 +256,39 @@ class SettingsScreen(QWidget):
     def _categories_page(self) -> QWidget:
         page = QWidget()
         self.categories_table = _table([self.tr("Rubriek"), self.tr("Soort"),
-                                        self.tr("Verplicht bij volledig")],
+                                        self.tr("Verplicht bij volledig"), self.tr("Actief")],
                                        "settings_categories")
+        self.categories_table.doubleClicked.connect(lambda _i: self.rename_category())
+        self.categories_table.itemSelectionChanged.connect(self._category_selected)
+        self.category_name = QLineEdit()
+        self.category_name.setPlaceholderText(self.tr("naam van de nieuwe rubriek"))
+        self.category_name.returnPressed.connect(self.add_category)
+        self.category_kind = QComboBox()
+        for kind in CategoryKind:
+            self.category_kind.addItem(kind.value, kind.value)
+        self.category_kind.setCurrentIndex(self.category_kind.findData(CategoryKind.FIXED_COST))
+        add = QPushButton(self.tr("Rubriek toevoegen"))
+        add.clicked.connect(self.add_category)
+        rename = QPushButton(self.tr("Hernoemen"))
+        rename.clicked.connect(lambda: self.rename_category())
+        self.category_active_button = QPushButton(self.tr("Deactiveren"))
+        self.category_active_button.clicked.connect(self.toggle_category_active)
+        self.category_error = _error_label()
+        row = QHBoxLayout()
+        row.addWidget(self.category_name, 1)
+        row.addWidget(self.category_kind)
+        row.addWidget(add)
+        row.addSpacing(20)
+        row.addWidget(rename)
+        row.addWidget(self.category_active_button)
         layout = QVBoxLayout(page)
-        layout.addWidget(muted(self.tr("De rubrieken komen mee met het programma. Verplichte "
-                                       "rubrieken zijn de vaste lasten die iedere deelnemer met "
-                                       "variant 'volledig' moet hebben.")))
+        layout.addWidget(muted(self.tr("Verplichte rubrieken zijn de vaste lasten die iedere "
+                                       "deelnemer met variant 'volledig' moet hebben. Een rubriek "
+                                       "wordt nooit verwijderd: een inactieve rubriek wordt niet "
+                                       "meer aangeboden, maar blijft staan bij wat ermee geboekt "
+                                       "is.")))
+        layout.addLayout(row)
+        layout.addWidget(self.category_error)
         layout.addWidget(self.categories_table, 1)
         return page
 
@@ -223,15 +330,27 @@ class SettingsScreen(QWidget):
             self.employee_role.addItem(role.value, role.value)
         add = QPushButton(self.tr("Medewerker toevoegen"))
         add.clicked.connect(self.add_employee)
+        edit = QPushButton(self.tr("Wijzigen"))
+        edit.clicked.connect(lambda: self.edit_employee())
+        self.employees_table.doubleClicked.connect(lambda _i: self.edit_employee())
+        self.employees_table.itemSelectionChanged.connect(self._employee_selected)
+        self.employee_active_button = QPushButton(self.tr("Deactiveren"))
+        self.employee_active_button.clicked.connect(self.toggle_employee_active)
         self.employee_error = _error_label()
         row = QHBoxLayout()
         row.addWidget(self.employee_username)
         row.addWidget(self.employee_name, 1)
         row.addWidget(self.employee_role)
         row.addWidget(add)
+        row.addSpacing(20)
+        row.addWidget(edit)
+        row.addWidget(self.employee_active_button)
         layout = QVBoxLayout(page)
         layout.addWidget(muted(self.tr("Op de gedeelde database is de gebruikersnaam ook de "
-                                       "aanmeldnaam van de medewerker.")))
+                                       "aanmeldnaam van de medewerker. Een medewerker die "
+                                       "vertrekt wordt gedeactiveerd; bij de deelnemers in de "
+                                       "caseload blijft de naam staan tot een ander die "
+                                       "overneemt.")))
         layout.addLayout(row)
         layout.addWidget(self.employee_error)
         layout.addWidget(self.employees_table, 1)
@@ -269,12 +388,19 @@ class SettingsScreen(QWidget):
         _fill(self.organisations_table, [
             (o.name, o.kind, o.kvk or "", o.city or "", ", ".join(i for _id, i in o.accounts))
             for o in organisations], ids=[o.id for o in organisations])
-        _fill(self.categories_table, [(c.name, c.kind, self.tr("ja") if c.mandatory else "")
-                                      for c in categories])
+        self.categories = categories
+        _fill(self.categories_table, [(c.name, c.kind, self.tr("ja") if c.mandatory else "",
+                                       self.tr("ja") if c.active else self.tr("nee"))
+                                      for c in categories], ids=[c.id for c in categories],
+              inactive=[not c.active for c in categories])
         _fill(self.municipal_table, [(a.iban, a.holder_name) for a in municipal])
+        self.employees = employees
         _fill(self.employees_table, [
             (e.username, e.name, e.role, e.phone or "", e.email or "",
-             self.tr("ja") if e.active else self.tr("nee"), e.participants) for e in employees])
+             self.tr("ja") if e.active else self.tr("nee"), e.participants) for e in employees],
+            ids=[e.id for e in employees], inactive=[not e.active for e in employees])
+        self._category_selected()
+        self._employee_selected()
         self.loaded.emit()
 
     # -- actions ----------------------------------------------------------------------------
@@ -332,6 +458,75 @@ class SettingsScreen(QWidget):
         self._run(lambda _p: account_services.add_municipal_account(
             self.db.unit_of_work(), iban, name), self.municipal_error, clear)
 
+    # categories
+
+    def selected_category(self) -> CategoryLine | None:
+        wanted = _selected_id(self.categories_table)
+        return next((c for c in self.categories if c.id == wanted), None)
+
+    def _category_selected(self) -> None:
+        category = self.selected_category()
+        self.category_active_button.setText(
+            self.tr("Activeren") if category and not category.active else self.tr("Deactiveren"))
+        self.category_active_button.setEnabled(category is not None)
+
+    def _choose_first(self, label: QLabel, what: str) -> None:
+        label.setText(self.tr("Kies eerst een %1 in de lijst.").replace("%1", what))
+        label.show()
+
+    def add_category(self) -> None:
+        name, kind = self.category_name.text(), self.category_kind.currentData()
+        self._run(lambda _p: category_services.add_category(self.db.unit_of_work(), name, kind),
+                  self.category_error, self.category_name.clear)
+
+    def rename_category(self) -> CategoryDialog | None:
+        category = self.selected_category()
+        if category is None:
+            self._choose_first(self.category_error, self.tr("rubriek"))
+            return None
+        dialog = CategoryDialog(self.db, category, self)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        return dialog
+
+    def toggle_category_active(self) -> None:
+        category = self.selected_category()
+        if category is None:
+            self._choose_first(self.category_error, self.tr("rubriek"))
+            return
+        self._run(lambda _p: category_services.set_category_active(
+            self.db.unit_of_work(), category.id, not category.active), self.category_error)
+
+    # employees
+
+    def selected_employee(self) -> EmployeeLine | None:
+        wanted = _selected_id(self.employees_table)
+        return next((e for e in self.employees if e.id == wanted), None)
+
+    def _employee_selected(self) -> None:
+        employee = self.selected_employee()
+        self.employee_active_button.setText(
+            self.tr("Activeren") if employee and not employee.active else self.tr("Deactiveren"))
+        self.employee_active_button.setEnabled(employee is not None)
+
+    def edit_employee(self) -> EmployeeDialog | None:
+        employee = self.selected_employee()
+        if employee is None:
+            self._choose_first(self.employee_error, self.tr("medewerker"))
+            return None
+        dialog = EmployeeDialog(self.db, employee, self)
+        dialog.accepted.connect(self.reload)
+        dialog.open()
+        return dialog
+
+    def toggle_employee_active(self) -> None:
+        employee = self.selected_employee()
+        if employee is None:
+            self._choose_first(self.employee_error, self.tr("medewerker"))
+            return
+        self._run(lambda _p: employee_services.set_employee_active(
+            self.db.unit_of_work(), employee.id, not employee.active), self.employee_error)
+
     def add_employee(self) -> None:
         username, name = self.employee_username.text(), self.employee_name.text().strip()
         role = self.employee_role.currentData()
@@ -345,7 +540,11 @@ class SettingsScreen(QWidget):
             clear)
 
 
-def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None) -> None:
+def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None,
+          inactive: list[bool] | None = None) -> None:
+    """The rows, each item holding its row's id; inactive rows in grey. A selected row stays
+    selected across a reload."""
+    selected = _selected_id(table)
     table.setRowCount(0)
     for number, values in enumerate(rows):
         table.insertRow(number)
@@ -353,5 +552,14 @@ def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None) 
             item = text_item(value)
             if ids is not None:
                 item.setData(Qt.ItemDataRole.UserRole, ids[number])
+            if inactive is not None and inactive[number]:
+                item.setForeground(MUTED_COLOR)
             table.setItem(number, column, item)
+    if ids is not None and selected in ids:
+        table.selectRow(ids.index(selected))
     fit_columns_once(table)
+
+
+def _selected_id(table: QTableWidget) -> int | None:
+    item = table.item(table.currentRow(), 0) if table.selectedItems() else None
+    return None if item is None else item.data(Qt.ItemDataRole.UserRole)

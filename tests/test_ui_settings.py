@@ -1,0 +1,110 @@
+"""Instellingen on a demo database, driven offscreen: add, rename and deactivate a category, and
+edit an employee's role, through the real screen and its dialogs."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Category, Employee, Role
+from tests import ui_support
+from tests.conftest import ARTIFACTS
+from tests.ui_support import settle
+
+demo_db, demo_url = ui_support.demo_db, ui_support.demo_url
+
+
+@pytest.fixture
+def screen(qtbot, demo_db):
+    from app.ui.settings_screen import SettingsScreen
+
+    screen = SettingsScreen(demo_db)
+    qtbot.addWidget(screen)
+    screen.resize(1100, 700)
+    screen.show()
+    with qtbot.waitSignal(screen.loaded, timeout=10_000):
+        screen.activate()
+    return screen
+
+
+def rows(table, column: int = 0) -> list[str]:
+    return [table.item(r, column).text() for r in range(table.rowCount())]
+
+
+def select_row(table, text: str, column: int = 0) -> None:
+    table.selectRow(rows(table, column).index(text))
+
+
+def test_add_rename_and_deactivate_a_category(qtbot, screen, demo_db):
+    screen.tabs.setCurrentIndex(1)
+    table = screen.categories_table
+    screen.category_name.setText("kinderopvang")
+    screen.category_kind.setCurrentIndex(screen.category_kind.findData("vaste_last"))
+    with qtbot.waitSignal(screen.loaded, timeout=10_000):
+        screen.add_category()
+    assert "kinderopvang" in rows(table)
+    assert screen.category_name.text() == ""  # ready for the next one
+
+    screen.category_name.setText("Huur")  # taken: refused under the form, list unchanged
+    screen.add_category()
+    settle()
+    assert screen.category_error.isVisible()
+    assert screen.category_error.text() == "Er is al een rubriek met de naam 'Huur'"
+
+    select_row(table, "kinderopvang")
+    dialog = screen.rename_category()
+    dialog.name.setText("energie")
+    dialog.save()
+    settle()
+    assert dialog.isVisible() and dialog.error.text() == ("Er is al een rubriek met de naam "
+                                                          "'energie'")
+    dialog.name.setText("kinderopvang en BSO")
+    with qtbot.waitSignal(screen.loaded, timeout=10_000):
+        dialog.save()
+    assert "kinderopvang en BSO" in rows(table) and "kinderopvang" not in rows(table)
+
+    select_row(table, "telefoon")
+    assert screen.category_active_button.text() == "Deactiveren"
+    with qtbot.waitSignal(screen.loaded, timeout=10_000):
+        screen.toggle_category_active()
+    row = rows(table).index("telefoon")
+    assert table.item(row, 3).text() == "nee"
+    assert table.currentRow() == row  # still selected: the button now offers the way back
+    assert screen.category_active_button.text() == "Activeren"
+    with demo_db.read() as session:
+        assert session.scalar(select(Category.active).where(Category.name == "telefoon")) is False
+        assert session.scalar(select(Category.kind).where(
+            Category.name == "kinderopvang en BSO")).value == "vaste_last"
+    screen.grab().save(str(ARTIFACTS / "settings_categories.png"))
+
+
+def test_edit_an_employee_role_and_deactivate(qtbot, screen, demo_db):
+    screen.tabs.setCurrentIndex(3)
+    table = screen.employees_table
+    with demo_db.read() as session:
+        clerk = session.scalars(select(Employee).where(Employee.role == Role.BACKOFFICE)
+                                .order_by(Employee.name)).first()
+    select_row(table, clerk.username)
+    dialog = screen.edit_employee()
+    assert dialog.name.text() == clerk.name
+    dialog.role.setCurrentIndex(dialog.role.findData("teamleader"))
+    dialog.email.setText("geen-adres")
+    dialog.save()
+    settle()
+    assert dialog.isVisible() and "e-mail" in dialog.error.text().lower()
+    dialog.email.setText("")
+    with qtbot.waitSignal(screen.loaded, timeout=10_000):
+        dialog.save()
+    row = rows(table).index(clerk.username)
+    assert table.item(row, 2).text() == "teamleader"
+
+    with qtbot.waitSignal(screen.loaded, timeout=10_000):
+        screen.toggle_employee_active()
+    row = rows(table).index(clerk.username)
+    assert table.item(row, 5).text() == "nee"
+    assert table.item(row, 6).text() == str(next(
+        e.participants for e in screen.employees if e.id == clerk.id))  # caseload kept
+    with demo_db.read() as session:
+        saved = session.get(Employee, clerk.id)
+        assert (saved.role, saved.active) == (Role.TEAMLEADER, False)
+    screen.grab().save(str(ARTIFACTS / "settings_employees.png"))
