@@ -15,6 +15,7 @@ from app.services.categories import add_category, rename_category, set_category_
 from app.services.employees import add_employee, set_employee_active, update_employee
 from app.services.participants import create_participant, update_participant
 from app.services.queries import category_lines, dossier_view, employee_choices
+from app.services.queue import list_categories
 from tests.helpers import VALID_BSNS, audit_json, last_audit
 
 
@@ -82,6 +83,31 @@ def test_a_category_in_use_is_made_inactive_not_deleted(db):
     with db.read() as session:
         view = dossier_view(session, pid)
     assert [a.category for a in view.agreements] == ["mobiele telefoon"]
+
+
+def test_a_deactivated_category_is_no_longer_offered_but_old_agreements_keep_it(db):
+    pid = create_participant(db.unit_of_work("t"), bsn=VALID_BSNS[2], last_name="Bakker",
+                             iban="NL44RABO0123456789")
+    agreement = agr.create_agreement(
+        db.unit_of_work("t"), pid, direction="uitgave", amount_cents=2500, frequency="maand",
+        day=1, valid_from=date(2026, 1, 1), category="telefoon")
+    set_category_active(db.unit_of_work("t"), category(db, "telefoon").id, False)
+    with db.read() as session:
+        assert "telefoon" not in [c.name for c in list_categories(session)]  # queue pick list
+    with pytest.raises(ValidationError, match="'telefoon' is niet meer in gebruik"):
+        agr.create_agreement(db.unit_of_work("t"), pid, direction="uitgave", amount_cents=900,
+                             frequency="maand", day=5, valid_from=date(2026, 2, 1),
+                             category="telefoon")
+    # Editing the old agreement keeps its category; choosing it for another one is refused.
+    agr.update_agreement(db.unit_of_work("t"), agreement, amount_cents=2600, category="telefoon")
+    other = agr.create_agreement(
+        db.unit_of_work("t"), pid, direction="uitgave", amount_cents=900, frequency="maand",
+        day=5, valid_from=date(2026, 2, 1), category="huur")
+    with pytest.raises(ValidationError, match="niet meer in gebruik"):
+        agr.update_agreement(db.unit_of_work("t"), other, category="telefoon")
+    with db.read() as session:
+        assert sorted(a.category for a in dossier_view(session, pid).agreements) == [
+            "huur", "telefoon"]
 
 
 def test_edit_an_employee_and_keep_one_admin(db):

@@ -10,6 +10,7 @@ import pytest
 
 from app.services import agreements as agr
 from app.services.bookings import BookingPart, book_transaction
+from app.services.participants import create_participant
 from app.services.queue import (
     QueueFilter,
     QueueSort,
@@ -164,6 +165,18 @@ def test_participant_search_by_name_number_iban_and_bsn_digits(db, world):
         assert found("") == [] and found("niemand") == []
         hit = search_participants(session, "anna")[0]
         assert VALID_BSNS[0] not in repr(hit)  # the BSN itself is never handed out
+
+
+def test_participant_search_ignores_accents_and_case(db, world):
+    create_participant(db.unit_of_work("t"), bsn=VALID_BSNS[2], first_name="Ayşe",
+                       last_name="Öztürk-Çelik", city="Utrecht")
+    with db.read() as session:
+        def found(text):
+            return [h.name for h in search_participants(session, text)]
+
+        assert found("ayse ozturk") == ["Ayşe Öztürk-Çelik"]
+        assert found("CELIK") == ["Ayşe Öztürk-Çelik"]
+        assert found("öztürk") == ["Ayşe Öztürk-Çelik"]
 
 
 def test_agreements_categories_and_the_proposed_new_agreement(db, world):

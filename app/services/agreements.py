@@ -45,6 +45,16 @@ def find_category(session: Session, name_or_id: str | int) -> Category:
     return category
 
 
+def usable_category(session: Session, name_or_id: str | int,
+                    current_id: int | None = None) -> Category:
+    """A category that may be chosen now: an active one, or the one already chosen (an old
+    agreement keeps its deactivated category when it is edited)."""
+    chosen = find_category(session, name_or_id)
+    if not chosen.active and chosen.id != current_id:
+        raise ValidationError(f"De rubriek '{chosen.name}' is niet meer in gebruik.", "rubriek")
+    return chosen
+
+
 def fold_category_name(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", name).lower()
 
@@ -123,7 +133,7 @@ def create_agreement(
         session = uow.session
         if session.get(Participant, participant_id) is None:
             raise NotFoundError(f"Deelnemer {participant_id} bestaat niet")
-        chosen = find_category(session, category)
+        chosen = usable_category(session, category)
         agreement = Agreement(participant_id=participant_id, category_id=chosen.id,
                               mandatory=chosen.mandatory, **values)
         _check_agreement(session, agreement)
@@ -146,7 +156,7 @@ def update_agreement(uow: UnitOfWork, agreement_id: int, **changes) -> None:
         for key, value in changes.items():
             setattr(agreement, key, value)
         if category is not None:
-            chosen = find_category(uow.session, category)
+            chosen = usable_category(uow.session, category, agreement.category_id)
             agreement.category_id, agreement.mandatory = chosen.id, chosen.mandatory
         _check_agreement(uow.session, agreement)
         before, after = changed(before, snapshot(agreement, exclude=("version",)))

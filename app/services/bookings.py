@@ -218,7 +218,7 @@ def book_with_new_agreement(uow: UnitOfWork, transaction_id: int, participant_id
         transaction = lock_transaction(session, transaction_id, expected_version)
         if session.get(Participant, participant_id) is None:
             raise NotFoundError(f"Deelnemer {participant_id} bestaat niet (meer).")
-        chosen = agr.find_category(session, category)
+        chosen = agr.usable_category(session, category)
         agreement = Agreement(participant_id=participant_id, category_id=chosen.id,
                               mandatory=chosen.mandatory, **values)
         agr._check_agreement(session, agreement)
@@ -467,6 +467,8 @@ def _booking(session: Session, transaction: BankTransaction, part: BookingPart, 
     category = session.get(Category, category_id)
     if category is None:
         raise NotFoundError(f"Rubriek {category_id} bestaat niet.")
+    if part.category_id is not None and not category.active:
+        raise ValidationError(f"De rubriek '{category.name}' is niet meer in gebruik.", "rubriek")
     if participant_id is None and category.kind is not CategoryKind.OTHER:
         raise ValidationError(
             f"Rubriek {category.name!r} hoort bij een deelnemer: kies een deelnemer of "

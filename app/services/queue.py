@@ -34,6 +34,7 @@ from app.models import (
     SearchTerm,
     Suggestion,
 )
+from app.models.participant import search_fold
 
 T = BankTransaction
 C = BankTransaction.__table__.c  # plain columns: the id queries stay out of the ORM
@@ -343,11 +344,10 @@ def search_participants(session: Session, text: str, limit: int = 50) -> list[Pa
     add(columns.where(p.number.icontains(text, autoescape=True)), "dossiernummer")
     words = text.split()
     if not compact.isdigit():
-        name_columns = (p.first_name, p.initials, p.infix, p.last_name)
+        # The stored folded name: 'celik' finds 'Çelik', as in the participant list.
         add(columns.where(and_(*(
-            or_(*(func.coalesce(col, "").icontains(word, autoescape=True)
-                  for col in name_columns))
-            for word in words))), "naam")
+            p.search_name.contains(search_fold(word), autoescape=True) for word in words
+        ))), "naam")
     return list(hits.values())
 
 
@@ -407,7 +407,8 @@ class CategoryView:
 
 def list_categories(session: Session) -> list[CategoryView]:
     return [CategoryView(i, n, k.value) for i, n, k in session.execute(
-        select(Category.id, Category.name, Category.kind).order_by(Category.name))]
+        select(Category.id, Category.name, Category.kind).where(Category.active.is_(True))
+        .order_by(Category.name))]
 
 
 @dataclass(frozen=True)

@@ -474,8 +474,9 @@ class AgreementDialog(QDialog):
             self.organisation.addItem(organisation.name, organisation.id)
         self.account = QComboBox()
         self.category = QComboBox()
-        for category in self.categories:
-            self.category.addItem(category.name, category.name)
+        for category in self.categories:  # a deactivated one only where it is already used
+            if category.active or (agreement is not None and category.name == agreement.category):
+                self.category.addItem(category.name, category.name)
         self.direction = QComboBox()
         for value in _choices(Direction):
             self.direction.addItem(value, value)
