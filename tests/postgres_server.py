@@ -31,6 +31,18 @@ def _bindir() -> Path:
     raise PostgresUnavailable("initdb/pg_ctl not found (is PostgreSQL installed?)")
 
 
+def _scratch_folder() -> str | None:
+    """Memory-backed /dev/shm when it has room: the suite clones a database per test (GBs
+    written, and removing them took 18 s on a disk); else the usual temporary folder."""
+    shm = Path("/dev/shm")
+    try:
+        stats = os.statvfs(shm)
+    except OSError:
+        return None
+    room = stats.f_bavail * stats.f_frsize
+    return str(shm) if room > 8 * 2**30 and os.access(shm, os.W_OK) else None
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,7 +66,7 @@ class PostgresServer:
     @classmethod
     def start(cls) -> PostgresServer:
         bindir = _bindir()
-        base = Path(tempfile.mkdtemp(prefix="hhb-pg-"))
+        base = Path(tempfile.mkdtemp(prefix="hhb-pg-", dir=_scratch_folder()))
         as_user: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(base, "postgres", "postgres")

@@ -22,13 +22,8 @@ from app.ui.connection_dialog import (
 )
 from app.ui.operations import wait_for_operations
 from app.ui.widgets import settings
-from tests import ui_support
 from tests.conftest import ARTIFACTS, new_postgres_database
 from tests.ui_support import settle
-
-# Fixtures shared by the desktop-client tests (settings in a temp folder, demo databases).
-isolated_settings = ui_support.isolated_settings
-collect_on_the_gui_thread = ui_support.collect_on_the_gui_thread
 
 
 def test_the_connection_is_remembered_without_a_password(qtbot, isolated_settings):

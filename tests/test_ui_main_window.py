@@ -21,10 +21,8 @@ from tests import ui_support
 from tests.conftest import ARTIFACTS
 from tests.ui_support import settle
 
-# Fixtures shared by the desktop-client tests (settings in a temp folder, demo databases).
+# Demo databases shared by the desktop-client tests (tests/ui_support.py).
 demo_db, demo_url = ui_support.demo_db, ui_support.demo_url
-isolated_settings = ui_support.isolated_settings
-collect_on_the_gui_thread = ui_support.collect_on_the_gui_thread
 
 
 def open_window(qtbot, db, user=None, *, size=(1280, 800)) -> MainWindow:

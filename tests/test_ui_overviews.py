@@ -17,7 +17,6 @@ from tests import overview_scenario as golden
 from tests.conftest import ARTIFACTS
 from tests.helpers import audit_json, audit_rows
 from tests.overview_scenario import two_participants  # noqa: F401 - fixture 'two'
-from tests.ui_support import collect_on_the_gui_thread  # noqa: F401 - autouse
 
 
 @pytest.fixture

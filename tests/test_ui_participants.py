@@ -29,10 +29,8 @@ from tests.conftest import ARTIFACTS
 from tests.helpers import audit_rows
 from tests.ui_support import settle
 
-# Fixtures shared by the desktop-client tests (settings in a temp folder, demo databases).
+# Demo databases shared by the desktop-client tests (tests/ui_support.py).
 demo_db, demo_url = ui_support.demo_db, ui_support.demo_url
-isolated_settings = ui_support.isolated_settings
-collect_on_the_gui_thread = ui_support.collect_on_the_gui_thread
 
 
 def someone(db) -> Participant:

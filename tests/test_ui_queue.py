@@ -24,7 +24,6 @@ from app.ui.queue_model import QueueTableModel
 from app.ui.queue_screen import QueueScreen
 from tests.conftest import ARTIFACTS
 from tests.queue_data import TODAY, WorldTemplates, set_suggestions, transaction
-from tests.ui_support import collect_on_the_gui_thread  # noqa: F401 - autouse
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 

@@ -15,12 +15,7 @@ from sqlalchemy import create_engine, text
 from app.db import Database
 from app.services.demo import create_demo
 from app.ui.operations import wait_for_operations
-from tests.conftest import (  # noqa: F401 - TODO drop
-    _admin_url,
-    collect_on_the_gui_thread,
-    isolated_settings,
-    new_postgres_database,
-)
+from tests.conftest import _admin_url, new_postgres_database
 
 DEMO_PARTICIPANTS = 50
 _templates: dict[str, str] = {}
