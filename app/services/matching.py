@@ -16,7 +16,7 @@ booking a row right now keeps it) and its version raised.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -45,6 +45,8 @@ from app.services.bulk import insert_rows
 from app.services.unit_of_work import UnitOfWork
 
 CHUNK = 5_000  # ids per IN (...) and rows per batch
+# The columns of bank_transactions that a TransactionFacts is made of, in its field order.
+FACT_FIELDS = tuple(f.name for f in fields(TransactionFacts))
 
 
 @dataclass
@@ -169,9 +171,7 @@ class Matcher:
                            statement_ids: Iterable[int] | None, lock: bool
                            ) -> Iterator[tuple[TransactionFacts, int]]:
         t = BankTransaction
-        query = select(t.id, t.booking_date, t.amount_cents, t.counterparty_iban,
-                       t.counterparty_name, t.description, t.structured_reference,
-                       t.mandate_id, t.end_to_end_id, t.reversal, t.version,
+        query = select(*(getattr(t, name) for name in FACT_FIELDS), t.version,
                        t.manual_only).where(
             t.is_open.is_(True), t.booked_cents == 0).order_by(t.id)
         if lock and self.session.get_bind().dialect.name == "postgresql":
@@ -185,14 +185,11 @@ class Matcher:
         yield from self._facts(query)
 
     def _facts(self, query) -> Iterator[tuple[TransactionFacts, int]]:
+        # The query selects TransactionFacts' fields in their order (FACT_FIELDS), then
+        # version and manual_only: positional rows are the fast way through 100,000 of them.
+        n = len(FACT_FIELDS)
         for row in self.session.execute(query):
-            yield TransactionFacts(
-                id=row.id, booking_date=row.booking_date, amount_cents=row.amount_cents,
-                counterparty_iban=row.counterparty_iban, counterparty_name=row.counterparty_name,
-                description=row.description, structured_reference=row.structured_reference,
-                mandate_id=row.mandate_id, end_to_end_id=row.end_to_end_id,
-                reversal=row.reversal,
-            ), (row.version, row.manual_only)
+            yield TransactionFacts(*row[:n]), (row[n], row[n + 1])
 
     def _load_index(self) -> AgreementIndex:
         session = self.session
