@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from app.db import Database
@@ -174,3 +175,26 @@ class WorldTemplates:
             engine.dispose()
             return str(path), world
         return url.rsplit("/", 1)[1], world  # the database's name: a template to clone
+
+
+# -- fixtures of the queue tests (imported by those test files) ----------------------------
+
+WORLDS = WorldTemplates()  # one template per backend for every queue test file
+
+
+@pytest.fixture
+def world_db(request, backend, tmp_path):
+    database, world = WORLDS.database(request, backend, tmp_path)
+    yield database, world
+    database.dispose()
+
+
+@pytest.fixture
+def db(world_db):
+    """Here ``db`` is a fresh copy of the queue world (built once per backend)."""
+    return world_db[0]
+
+
+@pytest.fixture
+def world(world_db):
+    return world_db[1]

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from app.services import agreements as agr
 from app.services.bookings import BookingPart, book_transaction
 from app.services.participants import create_participant
@@ -26,28 +24,12 @@ from app.services.queue import (
     search_participants,
     transaction_detail,
 )
+from tests import queue_data
 from tests.helpers import VALID_BSNS
-from tests.queue_data import ANNA_OWN, TODAY, WorldTemplates, set_suggestions
+from tests.queue_data import ANNA_OWN, TODAY, set_suggestions
 
-WORLDS = WorldTemplates()
-
-
-@pytest.fixture
-def world_db(request, backend, tmp_path):
-    database, world = WORLDS.database(request, backend, tmp_path)
-    yield database, world
-    database.dispose()
-
-
-@pytest.fixture
-def db(world_db):
-    """Here ``db`` is a fresh copy of the queue world (built once per backend)."""
-    return world_db[0]
-
-
-@pytest.fixture
-def world(world_db):
-    return world_db[1]
+# A fresh copy of the queue world per test (tests/queue_data.py).
+world_db, db, world = queue_data.world_db, queue_data.db, queue_data.world
 
 
 def ids(db, **filters) -> list[int]:

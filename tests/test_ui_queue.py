@@ -22,31 +22,14 @@ from app.ui.operations import wait_for_operations
 from app.ui.queue_dialogs import LearnedTermsModel
 from app.ui.queue_model import QueueTableModel
 from app.ui.queue_screen import QueueScreen
+from tests import queue_data
 from tests.conftest import ARTIFACTS
-from tests.queue_data import TODAY, WorldTemplates, set_suggestions, transaction
+from tests.queue_data import TODAY, set_suggestions, transaction
+
+# A fresh copy of the queue world per test (tests/queue_data.py).
+world_db, db, world = queue_data.world_db, queue_data.db, queue_data.world
 
 CTRL = Qt.KeyboardModifier.ControlModifier
-
-
-WORLDS = WorldTemplates()
-
-
-@pytest.fixture
-def world_db(request, backend, tmp_path):
-    database, world = WORLDS.database(request, backend, tmp_path)
-    yield database, world
-    database.dispose()
-
-
-@pytest.fixture
-def db(world_db):
-    """Here ``db`` is a fresh copy of the queue world (built once per backend)."""
-    return world_db[0]
-
-
-@pytest.fixture
-def world(world_db):
-    return world_db[1]
 
 
 @pytest.fixture

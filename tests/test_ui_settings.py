@@ -1,5 +1,6 @@
-"""Instellingen on a demo database, driven offscreen: add, rename and deactivate a category, and
-edit an employee's role, through the real screen and its dialogs."""
+"""Instellingen on a demo database, driven offscreen: organisations and their IBANs, municipal
+accounts, employees (add, edit the role, deactivate) and categories (add, rename, deactivate),
+through the real screen and its dialogs."""
 
 from __future__ import annotations
 
@@ -108,3 +109,56 @@ def test_edit_an_employee_role_and_deactivate(qtbot, screen, demo_db):
         saved = session.get(Employee, clerk.id)
         assert (saved.role, saved.active) == (Role.TEAMLEADER, False)
     screen.grab().save(str(ARTIFACTS / "settings_employees.png"))
+
+
+def test_settings_add_an_organisation_with_its_iban_and_refuse_a_bad_one(qtbot, screen,
+                                                                          demo_db):
+    from app.ui.settings_screen import OrganisationDialog
+
+    before = screen.organisations_table.rowCount()
+    dialog = screen.edit_organisation(new=True)
+    assert isinstance(dialog, OrganisationDialog)
+    dialog.name.setText("Woonstichting De Kleine Sprong")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("vaste_last"))
+    dialog.ibans.setText("NL00 FOUT 1234")
+    dialog.save()
+    settle()
+    assert dialog.error.text() == "Ongeldig IBAN: 'NL00 FOUT 1234'"
+    dialog.ibans.setText("NL91 ABNA 0417 1643 00")
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
+        dialog.save()
+    settle()
+    table = screen.organisations_table
+    assert table.rowCount() == before + 1
+    row = next(r for r in range(table.rowCount())
+               if table.item(r, 0).text() == "Woonstichting De Kleine Sprong")
+    assert table.item(row, 4).text() == "NL91 ABNA 0417 1643 00"
+
+
+def test_settings_register_a_municipal_account_and_an_employee(qtbot, screen):
+    screen = screen
+    screen.municipal_iban.setText("NL91 ABNA 0417 1643 00")
+    screen.municipal_name.setText("Gemeente Utrecht budgetbeheer 2")
+    screen.add_municipal_account()
+    settle()
+    assert "NL91 ABNA 0417 1643 00" in [screen.municipal_table.item(r, 0).text()
+                                        for r in range(screen.municipal_table.rowCount())]
+    screen.municipal_iban.setText("NL91 ABNA 0417 1643 00")
+    screen.municipal_name.setText("nog eens")
+    screen.add_municipal_account()
+    settle()
+    assert screen.municipal_error.text().startswith("IBAN NL91 ABNA 0417 1643 00 is al "
+                                                    "geregistreerd")
+    screen.employee_username.setText("nieuwe.collega")
+    screen.employee_name.setText("Nieuwe Collega")
+    screen.employee_role.setCurrentIndex(screen.employee_role.findData("frontoffice"))
+    screen.add_employee()
+    settle()
+    names = [screen.employees_table.item(r, 1).text()
+             for r in range(screen.employees_table.rowCount())]
+    assert "Nieuwe Collega" in names
+    assert screen.categories_table.rowCount() > 10
+    assert screen.letters_panel.municipality.text()  # the letter settings, filled in
+    for index in range(screen.tabs.count()):
+        screen.tabs.setCurrentIndex(index)
+        screen.grab().save(str(ARTIFACTS / f"settings_{index}.png"))
