@@ -70,6 +70,15 @@ def test_opening_a_dossier_is_logged_and_shows_its_saldo_and_chart(qtbot, dossie
         dossier.grab().save(str(ARTIFACTS / f"dossier_{index}_{name}_{backend}.png"))
 
 
+def test_leefgeld_paid_through_an_agreement_is_named_at_the_empty_field(dossier):
+    """HHB-00004 gets leefgeld through a leefgeld agreement, not the dossier's own field: the
+    header names the amount, and the empty field says where it comes from."""
+    assert dossier.view.values.get("allowance_cents") is None
+    field = dossier.form.inputs["allowance_cents"]
+    assert field.text() == "" and field.placeholderText() == "via afspraak"
+    assert field.toolTip().startswith("Leefgeld loopt via de afspraak 'leefgeld': € ")
+
+
 def _euro(cents: int) -> str:
     from app.formatting import euro
 

@@ -946,13 +946,21 @@ class DossierScreen(QWidget):
         values = view.values
         allowance = values.get("allowance_cents")
         frequency = values.get("allowance_frequency")
+        via_agreement = None
         if allowance is not None:
             leefgeld = f"{euro(allowance)} per {frequency.value}" if frequency else euro(allowance)
         else:  # paid out through a leefgeld agreement
             paid = [a for a in view.agreements
                     if a.category == "leefgeld" and a.is_valid_on(view.saldo_on)]
-            leefgeld = "; ".join(f"{euro(a.amount_cents)} per {a.frequency}" for a in paid) \
-                or "—"
+            via_agreement = "; ".join(f"{euro(a.amount_cents)} per {a.frequency}" for a in paid)
+            leefgeld = via_agreement or "—"
+        # An empty Leefgeld field while the header names an amount would puzzle a clerk.
+        allowance_field = self.form.inputs["allowance_cents"]
+        allowance_field.setPlaceholderText(
+            self.tr("via afspraak") if via_agreement else self.tr("bijv. 1.500,00"))
+        allowance_field.setToolTip(
+            self.tr("Leefgeld loopt via de afspraak 'leefgeld': {amount}").format(
+                amount=via_agreement) if via_agreement else "")
         facts = [
             (self.tr("Variant"), values["variant"].value),
             (self.tr("Leefgeld"), leefgeld),
