@@ -233,6 +233,22 @@ def test_bulk_accepts_high_scores_with_a_summary_and_undo(qtbot, db, world, scre
     assert not bookings(db, tx["UWV-1"]) and not bookings(db, tx["UWV-2"])
 
 
+def test_bulk_on_rows_further_down_moves_on_not_back_to_the_top(qtbot, db, world, screen):
+    set_suggestions(db, world.tx["GIFT-1"], [(world.anna_benefit, 95)])
+    set_suggestions(db, world.tx["UWV-3"], [(world.anna_benefit, 95)])
+    qtbot.keyClick(screen.table, Qt.Key.Key_F5)
+    settle(qtbot, screen)
+    go_to(qtbot, screen, world, "GIFT-1")
+    qtbot.keyClick(screen.table, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    assert len(screen.selected_ids()) == 2
+    with qtbot.waitSignal(screen.countChanged, check_params_cb=lambda n: n == 4):
+        qtbot.keyClick(screen.table, Qt.Key.Key_B, CTRL)
+    settle(qtbot, screen)
+    screen.summary_box.close()
+    assert refs_in_table(screen, world) == ["UWV-1", "UWV-2", "RENT-1", "COSTS-1"]
+    assert current_ref(screen, world) == "COSTS-1"  # where the booked rows were
+
+
 def test_a_colleague_was_first_the_clerk_is_told_and_the_queue_refreshed(qtbot, db, world,
                                                                           screen):
     go_to(qtbot, screen, world, "RENT-1")
