@@ -35,7 +35,7 @@ from sqlalchemy.engine import URL, make_url
 from app.db import Database, default_database_path
 from app.errors import UserError, first_line
 from app.ui.operations import run_operation
-from app.ui.widgets import DEBIT_COLOR, muted, save_cancel_buttons, settings
+from app.ui.widgets import ERROR_STYLE, error_label, muted, save_cancel_buttons, settings
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 KEYRING_SERVICE = "Huishoudboekje"
@@ -221,10 +221,7 @@ class ConnectionDialog(QDialog):
         server_form.addRow("", muted(self.tr("Het wachtwoord wordt bij het aanmelden gevraagd "
                                              "en niet op deze computer bewaard.")))
 
-        self.error = QLabel()
-        self.error.setStyleSheet(f"color: {DEBIT_COLOR.name()};")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         buttons = save_cancel_buttons(self)
 
         layout = QVBoxLayout(self)
@@ -292,11 +289,8 @@ class SignInDialog(QDialog):
         self.remember = QCheckBox(self.tr("Wachtwoord onthouden in de sleutelbos van het "
                                           "systeem"))
         self.remember.setVisible(keyring_available())
-        self.error = QLabel()
-        self.error.setStyleSheet(f"color: {DEBIT_COLOR.name()};")
-        self.error.setWordWrap(True)
+        self.error = error_label()
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.hide()
         change = QPushButton(self.tr("Verbinding wijzigen…"))
         change.clicked.connect(self.change_connection)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -371,7 +365,7 @@ class SignInDialog(QDialog):
     def _problem(self, message: str, detail: str | None = None) -> None:
         self.error.setText(message)
         self.error.setToolTip(detail or "")
-        self.error.setStyleSheet(f"color: {DEBIT_COLOR.name()};")
+        self.error.setStyleSheet(ERROR_STYLE)
         self.error.show()
         self.password.selectAll()
         self.password.setFocus()

@@ -69,10 +69,12 @@ from app.ui.widgets import (
     CENTS_ROLE,
     CREDIT_COLOR,
     DEBIT_COLOR,
+    ERROR_STYLE,
     MUTED_COLOR,
     RIGHT,
     MoneyDelegate,
     date_text,
+    error_label,
     heading,
     money_item,
     muted,
@@ -86,7 +88,6 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "september", "oktober", "november", "december")
 SHORT_MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov",
                 "dec")
-ERROR_STYLE = f"color: {DEBIT_COLOR.name()};"
 
 
 # -- The saldo chart ------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ class PersonalForm(QWidget):
         line.addWidget(self.bsn)
         line.addWidget(self.reveal_button)
         line.addStretch(1)
-        self.errors["bsn"] = self._error_label()
+        self.errors["bsn"] = error_label()
         holder = QWidget()
         column = QVBoxLayout(holder)
         column.setContentsMargins(0, 0, 0, 0)
@@ -297,13 +298,6 @@ class PersonalForm(QWidget):
         column.addWidget(self.errors["bsn"])
         form.addRow(self.tr("BSN"), holder)
         self.bsn_revealed = False
-
-    def _error_label(self) -> QLabel:
-        label = QLabel()
-        label.setStyleSheet(ERROR_STYLE)
-        label.setWordWrap(True)
-        label.hide()
-        return label
 
     def _field(self, spec: FieldSpec) -> QWidget:
         if spec.kind in ("choice", "language", "employee"):
@@ -331,7 +325,7 @@ class PersonalForm(QWidget):
             widget.editingFinished.connect(lambda key=spec.key: self.check_field(key))
         widget.setObjectName(spec.key)
         self.inputs[spec.key] = widget
-        self.errors[spec.key] = self._error_label()
+        self.errors[spec.key] = error_label()
         holder = QWidget()
         column = QVBoxLayout(holder)
         column.setContentsMargins(0, 0, 0, 0)
@@ -495,10 +489,7 @@ class AgreementDialog(QDialog):
         self.valid_through.setPlaceholderText(self.tr("leeg = doorlopend"))
         self.terms = QLineEdit()
         self.terms.setPlaceholderText(self.tr("bijv. klantnummer 2610000123; contract 88-12"))
-        self.error = QLabel()
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         form = QFormLayout()
         for label, widget in (
             (self.tr("Organisatie"), self.organisation), (self.tr("Tegenrekening"), self.account),
@@ -627,9 +618,7 @@ class DateDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.day = QLineEdit(short_date(date.today()))
-        self.error = QLabel()
-        self.error.setStyleSheet(ERROR_STYLE)
-        self.error.hide()
+        self.error = error_label()
         form = QFormLayout()
         form.addRow(label, self.day)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
@@ -719,10 +708,7 @@ class DossierScreen(QWidget):
         self.tabs = QTabWidget()
         self.form = PersonalForm()
         self.form.reveal_button.clicked.connect(self.reveal_bsn)
-        self.form_message = QLabel()
-        self.form_message.setStyleSheet(ERROR_STYLE)
-        self.form_message.setWordWrap(True)
-        self.form_message.hide()
+        self.form_message = error_label()
         self.save_button = QPushButton(self.tr("Opslaan (Ctrl+S)"))
         self.save_button.clicked.connect(self.save)
         self.undo_button = QPushButton(self.tr("Wijzigingen ongedaan maken"))
@@ -783,9 +769,7 @@ class DossierScreen(QWidget):
                                                       "beëindigen)"))
         self.status_button = QPushButton(self.tr("Status wijzigen"))
         self.status_button.clicked.connect(self.change_status)
-        self.status_error = QLabel()
-        self.status_error.setStyleSheet(ERROR_STYLE)
-        self.status_error.hide()
+        self.status_error = error_label()
         row = QHBoxLayout()
         row.addWidget(QLabel(self.tr("Naar")))
         row.addWidget(self.next_status)
@@ -840,9 +824,7 @@ class DossierScreen(QWidget):
         add = QPushButton(self.tr("Rekening toevoegen"))
         add.clicked.connect(self.add_account)
         self.new_iban.returnPressed.connect(self.add_account)
-        self.account_error = QLabel()
-        self.account_error.setStyleSheet(ERROR_STYLE)
-        self.account_error.hide()
+        self.account_error = error_label()
         row = QHBoxLayout()
         row.addWidget(self.new_iban, 1)
         row.addWidget(add)
@@ -867,9 +849,7 @@ class DossierScreen(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self.note_text)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(self.save_note)
-        self.note_error = QLabel()
-        self.note_error.setStyleSheet(ERROR_STYLE)
-        self.note_error.hide()
+        self.note_error = error_label()
         self.notes_table = _table([self.tr("Moment"), self.tr("Soort"), self.tr("Door"),
                                    self.tr("Notitie")])
         self.notes_table.setWordWrap(True)

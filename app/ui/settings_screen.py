@@ -38,8 +38,8 @@ from app.services.queries import (
 )
 from app.ui.operations import run_operation, show_error
 from app.ui.widgets import (
-    DEBIT_COLOR,
     MUTED_COLOR,
+    error_label,
     fit_columns_once,
     heading,
     muted,
@@ -47,8 +47,6 @@ from app.ui.widgets import (
     save_cancel_buttons,
     text_item,
 )
-
-ERROR_STYLE = f"color: {DEBIT_COLOR.name()};"
 
 
 def _table(headers: list[str], key: str) -> QTableWidget:
@@ -62,14 +60,6 @@ def _table(headers: list[str], key: str) -> QTableWidget:
     table.horizontalHeader().setStretchLastSection(True)
     remember_columns(table.horizontalHeader(), key)
     return table
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setStyleSheet(ERROR_STYLE)
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 class OrganisationDialog(QDialog):
@@ -98,7 +88,7 @@ class OrganisationDialog(QDialog):
         form.addRow(self.tr("Plaats"), self.city)
         if organisation is None:
             form.addRow(self.tr("IBAN's"), self.ibans)
-        self.error = _error_label()
+        self.error = error_label()
         buttons = save_cancel_buttons(self)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -140,7 +130,7 @@ class CategoryDialog(QDialog):
         self.name = QLineEdit(category.name)
         form = QFormLayout()
         form.addRow(self.tr("Naam *"), self.name)
-        self.error = _error_label()
+        self.error = error_label()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(muted(self.tr("Wat al op deze rubriek geboekt is, krijgt de nieuwe "
@@ -177,7 +167,7 @@ class EmployeeDialog(QDialog):
         form.addRow(self.tr("Rol"), self.role)
         form.addRow(self.tr("Telefoon"), self.phone)
         form.addRow(self.tr("E-mail"), self.email)
-        self.error = _error_label()
+        self.error = error_label()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
@@ -240,7 +230,7 @@ class SettingsScreen(QWidget):
         self.organisation_iban.returnPressed.connect(self.add_organisation_iban)
         add_iban = QPushButton(self.tr("IBAN toevoegen"))
         add_iban.clicked.connect(self.add_organisation_iban)
-        self.organisation_error = _error_label()
+        self.organisation_error = error_label()
         row = QHBoxLayout()
         row.addWidget(add)
         row.addWidget(edit)
@@ -273,7 +263,7 @@ class SettingsScreen(QWidget):
         rename.clicked.connect(lambda: self.rename_category())
         self.category_active_button = QPushButton(self.tr("Deactiveren"))
         self.category_active_button.clicked.connect(self.toggle_category_active)
-        self.category_error = _error_label()
+        self.category_error = error_label()
         row = QHBoxLayout()
         row.addWidget(self.category_name, 1)
         row.addWidget(self.category_kind)
@@ -302,7 +292,7 @@ class SettingsScreen(QWidget):
                                                        "budgetbeheer"))
         add = QPushButton(self.tr("Rekening registreren"))
         add.clicked.connect(self.add_municipal_account)
-        self.municipal_error = _error_label()
+        self.municipal_error = error_label()
         row = QHBoxLayout()
         row.addWidget(self.municipal_iban, 1)
         row.addWidget(self.municipal_name, 1)
@@ -336,7 +326,7 @@ class SettingsScreen(QWidget):
         self.employees_table.itemSelectionChanged.connect(self._employee_selected)
         self.employee_active_button = QPushButton(self.tr("Deactiveren"))
         self.employee_active_button.clicked.connect(self.toggle_employee_active)
-        self.employee_error = _error_label()
+        self.employee_error = error_label()
         row = QHBoxLayout()
         row.addWidget(self.employee_username)
         row.addWidget(self.employee_name, 1)
@@ -421,16 +411,16 @@ class SettingsScreen(QWidget):
         dialog.open()
         return dialog
 
-    def _run(self, work, error_label: QLabel, on_done=None) -> None:
+    def _run(self, work, message: QLabel, on_done=None) -> None:
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ValidationError):
-                error_label.setText(str(exc))
-                error_label.show()
+                message.setText(str(exc))
+                message.show()
             else:
                 show_error(self, exc)
 
         def done(result) -> None:
-            error_label.hide()
+            message.hide()
             if on_done is not None:
                 on_done()
             self.reload()

@@ -231,6 +231,18 @@ def muted(text: str, *, wrap: bool = True) -> QLabel:
     return label
 
 
+ERROR_STYLE = f"color: {DEBIT_COLOR.name()};"
+
+
+def error_label() -> QLabel:
+    """A red message line under a form or a field: hidden until there is something to say."""
+    label = QLabel()
+    label.setStyleSheet(ERROR_STYLE)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
 class Card(QFrame):
     """A framed block with a title, for results and summaries."""
 
