@@ -100,6 +100,16 @@ def test_booking_to_a_non_participant_category(db, world):
     assert not transaction(db, costs).is_open
 
 
+def test_a_deactivated_category_is_refused_for_a_new_booking(db, world):
+    from app.services.categories import set_category_active
+
+    set_category_active(db.unit_of_work("beheer"), category_id(db, "bankkosten"), False)
+    with pytest.raises(ValidationError, match="'bankkosten' is niet meer in gebruik"):
+        book_transaction(db.unit_of_work("clerk"), world.tx["COSTS-1"],
+                         [BookingPart(category_id=category_id(db, "bankkosten"))])
+    assert transaction(db, world.tx["COSTS-1"]).is_open
+
+
 def test_a_participant_category_needs_a_participant(db, world):
     with pytest.raises(ValidationError, match="'huur' hoort bij een deelnemer"):
         book_transaction(db.unit_of_work("clerk"), world.tx["RENT-1"],

@@ -50,9 +50,15 @@ def usable_category(session: Session, name_or_id: str | int,
     """A category that may be chosen now: an active one, or the one already chosen (an old
     agreement keeps its deactivated category when it is edited)."""
     chosen = find_category(session, name_or_id)
-    if not chosen.active and chosen.id != current_id:
-        raise ValidationError(f"De rubriek '{chosen.name}' is niet meer in gebruik.", "rubriek")
+    refuse_inactive_category(chosen, current_id)
     return chosen
+
+
+def refuse_inactive_category(category: Category, current_id: int | None = None) -> None:
+    """A deactivated category is no choice any more, except where it already stands."""
+    if not category.active and category.id != current_id:
+        raise ValidationError(f"De rubriek '{category.name}' is niet meer in gebruik.",
+                              "rubriek")
 
 
 def fold_category_name(name: str) -> str:

@@ -467,8 +467,10 @@ def _booking(session: Session, transaction: BankTransaction, part: BookingPart, 
     category = session.get(Category, category_id)
     if category is None:
         raise NotFoundError(f"Rubriek {category_id} bestaat niet.")
-    if part.category_id is not None and not category.active:
-        raise ValidationError(f"De rubriek '{category.name}' is niet meer in gebruik.", "rubriek")
+    if part.category_id is not None:  # chosen now (an agreement's own category may be old)
+        from app.services.agreements import refuse_inactive_category  # lazy, as above
+
+        refuse_inactive_category(category)
     if participant_id is None and category.kind is not CategoryKind.OTHER:
         raise ValidationError(
             f"Rubriek {category.name!r} hoort bij een deelnemer: kies een deelnemer of "

@@ -53,18 +53,17 @@ def run(url: str, *, demo: bool = False) -> int:
         collector.timer.stop()
 
 
-def install_dutch(app: QApplication) -> list[QTranslator]:
+def install_dutch(app: QApplication) -> QTranslator | None:
     """Dutch for what Qt itself shows (standard buttons, print and file dialogs, context
     menus) and Dutch number and date formats in its widgets. Our own texts are Dutch in the
-    source (``tr()``); a translation file for another language would be installed here."""
+    source (``tr()``); a translation file for another language would be installed here.
+    Returns the installed translator (None when PySide6 ships no qtbase_nl)."""
     QLocale.setDefault(QLocale(QLocale.Language.Dutch, QLocale.Country.Netherlands))
+    translator = QTranslator(app)
     folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    installed = []
-    for name in ("qtbase_nl",):
-        translator = QTranslator(app)
-        if translator.load(name, folder) and app.installTranslator(translator):
-            installed.append(translator)
-    return installed
+    if translator.load("qtbase_nl", folder) and app.installTranslator(translator):
+        return translator
+    return None
 
 
 def given_explicitly(url: str) -> bool:
