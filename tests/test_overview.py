@@ -111,10 +111,10 @@ def test_open_signals_become_notices(db, scenario):
     with db.unit_of_work("t") as uow:
         uow.session.add_all([
             Signal(participant_id=scenario.participant_id, agreement_id=scenario.agreements["uwv"],
-                   kind=SignalKind.PAYMENT_MISSING, message="WW ontbreekt",
+                   kind=SignalKind.PAYMENT_MISSING, key="t:1", message="WW ontbreekt",
                    expected_date=date(2026, 11, 1)),
-            Signal(participant_id=scenario.participant_id, kind=SignalKind.SALDO_FALLING,
-                   message="intern: saldo daalt"),
+            Signal(participant_id=scenario.participant_id, kind=SignalKind.SALDO_NEGATIVE,
+                   key="t:2", message="intern: saldo negatief"),
         ])
         uow.record("signalen aangemaakt", "signals", None)
         uow.commit()

@@ -22,12 +22,15 @@ from app.models.participant import (
     OverviewDelivery,
     Participant,
     ParticipantStatus,
+    Referral,
+    ReferralKind,
+    ReferralOutcome,
     SelfReliance,
     StatusChange,
     Variant,
 )
 from app.models.payout import Payout, PayoutBatch, PayoutBatchStatus
-from app.models.signal import Signal, SignalKind, SignalStatus
+from app.models.signal import SYSTEM_ACTOR, Signal, SignalKind, SignalStatus
 from app.models.statement import BankTransaction, ImportedFile, Statement
 
 __all__ = [
@@ -35,7 +38,8 @@ __all__ = [
     "BankAccount", "BankTransaction", "Base", "Booking", "BookingMethod", "Category",
     "CategoryKind", "ContactKind", "ContactNote", "DebtSituation", "Direction", "Employee",
     "Frequency", "ImportedFile", "Organisation", "OrganisationKind", "OverviewDelivery",
-    "Participant", "ParticipantStatus", "Payout", "PayoutBatch", "PayoutBatchStatus", "Role",
+    "Participant", "ParticipantStatus", "Payout", "PayoutBatch", "PayoutBatchStatus",
+    "Referral", "ReferralKind", "ReferralOutcome", "Role", "SYSTEM_ACTOR",
     "SearchTerm", "SelfReliance", "Setting", "Signal", "SignalKind", "SignalStatus", "Statement",
     "StatusChange", "Suggestion", "Variant",
 ]

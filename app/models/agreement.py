@@ -84,6 +84,10 @@ class Agreement(Base):
     valid_from: Mapped[date]
     valid_through: Mapped[date | None]
     mandatory: Mapped[bool] = mapped_column(default=False)
+    # Signals: how many days late a payment may be, and how far (%) its amount may differ,
+    # before a signal is raised; None = the municipality's default (Instellingen › Signalen).
+    signal_margin_days: Mapped[int | None] = mapped_column(SmallInteger)
+    signal_tolerance_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}

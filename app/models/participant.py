@@ -54,6 +54,24 @@ class DebtSituation(enum.StrEnum):
     PROBLEMATIC = "problematische schulden"
 
 
+class ReferralKind(enum.StrEnum):
+    """Warme overdracht: other help a participant is referred to."""
+
+    DEBT_HELP = "schuldhulp"
+    NEIGHBOURHOOD_TEAM = "wijkteam"
+    ADMINISTRATION = "bewindvoering"
+    CREDIT_BANK = "kredietbank"
+    OTHER = "overig"
+
+
+class ReferralOutcome(enum.StrEnum):
+    PENDING = "loopt"
+    STARTED = "hulp gestart"
+    COMPLETED = "afgerond"
+    DECLINED = "afgewezen"
+    NO_SHOW = "niet gekomen"
+
+
 class ContactKind(enum.StrEnum):
     PHONE = "telefoon"
     VISIT = "bezoek"
@@ -138,6 +156,13 @@ class Participant(Base):
     debt_situation: Mapped[DebtSituation | None] = mapped_column(
         enum_type(DebtSituation, "debt_situation")
     )
+    # Nulmeting: self-reliance and debt class at intake; the two above are "now".
+    intake_self_reliance: Mapped[SelfReliance | None] = mapped_column(
+        enum_type(SelfReliance, "intake_self_reliance")
+    )
+    intake_debt_situation: Mapped[DebtSituation | None] = mapped_column(
+        enum_type(DebtSituation, "intake_debt_situation")
+    )
     next_progress_talk: Mapped[date | None]
     # The name folded for the search (search_name_of), kept up to date on every insert and
     # update below; rows inserted in bulk get it from their inserter (dossier_import).
@@ -157,6 +182,9 @@ class Participant(Base):
     )
     notes: Mapped[list[ContactNote]] = relationship(
         back_populates="participant", order_by="ContactNote.id"
+    )
+    referrals: Mapped[list[Referral]] = relationship(
+        back_populates="participant", order_by="Referral.id"
     )
 
     @property
@@ -206,3 +234,27 @@ class ContactNote(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
 
     participant: Mapped[Participant] = relationship(back_populates="notes")
+
+
+class Referral(Base):
+    """Warme overdracht: a referral to other help (schuldhulp, wijkteam …), its outcome."""
+
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ReferralKind] = mapped_column(enum_type(ReferralKind, "referral_kind"))
+    referred_on: Mapped[date]
+    outcome: Mapped[ReferralOutcome] = mapped_column(
+        enum_type(ReferralOutcome, "referral_outcome"), default=ReferralOutcome.PENDING
+    )
+    outcome_date: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    participant: Mapped[Participant] = relationship(back_populates="referrals")

@@ -67,6 +67,8 @@ PAGES = (
 OPTIONAL_SCREENS = {
     "queue": ("app.ui.queue_screen", "QueueScreen"),
     "overviews": ("app.ui.overviews_screen", "OverviewsScreen"),
+    "signals": ("app.ui.signals_screen", "SignalsScreen"),
+    "caseload": ("app.ui.caseload_screen", "CaseloadScreen"),
 }
 
 
