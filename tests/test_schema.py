@@ -68,3 +68,43 @@ def test_database_with_newer_schema_is_refused(db_url):
     with pytest.raises(UserError, match="nieuwer dan dit programma"):
         ensure_schema(engine)
     engine.dispose()
+
+
+def test_signals_of_an_earlier_version_survive_migration_0005(empty_db_url):
+    # Signal rows stored before 0005 become one problem each, keep their status change, and
+    # the new kinds are accepted by the kind check afterwards. On SQLite 0005 rebuilds the
+    # participants table: the signal (ON DELETE CASCADE) surviving shows the rebuild deleted
+    # nothing that refers to a participant.
+    from alembic import command
+
+    from app.db import alembic_config
+
+    engine = make_engine(empty_db_url)
+    command.upgrade(alembic_config(engine), "0004")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO participants (number, bsn, last_name, status, variant, "
+            "buffer_limit_cents, paper_overview, overview_delivery, overview_language, "
+            "large_print, search_name, created_at, updated_at, version) VALUES "
+            "('HHB-00001', '111222333', 'Jansen', 'actief', 'volledig', 150000, false, 'post', "
+            "'nl', false, 'jansen', '2026-01-01', '2026-01-01', 1)"))
+        conn.execute(text(
+            "INSERT INTO signals (participant_id, kind, status, message, created_at, "
+            "resolved_at, resolved_by, resolution) VALUES (1, 'saldo daalt', 'afgehandeld', "
+            "'oud', '2026-02-01', '2026-02-03', 'marieke', 'gebeld')"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        row = conn.execute(text(
+            "SELECT key, active, status_by, status_note, updated_at FROM signals")).one()
+        assert row[0] == "signaal:1" and row[2:4] == ("marieke", "gebeld")
+        assert row[4] is not None
+        conn.execute(text(
+            "INSERT INTO signals (participant_id, kind, key, status, active, message, "
+            "created_at, updated_at) VALUES (1, 'werkgever betaalt niet via ons', 'k', 'open', "
+            "true, 'nieuw', '2026-03-01', '2026-03-01')"))
+    with pytest.raises(Exception, match="(?i)check|constraint"), engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO signals (participant_id, kind, key, status, active, message, "
+            "created_at, updated_at) VALUES (1, 'verzonnen soort', 'k2', 'open', true, 'x', "
+            "'2026-03-01', '2026-03-01')"))
+    engine.dispose()
