@@ -1,8 +1,13 @@
 """Demo data: a lived-in municipality for a newcomer to explore, and the workload of benchmarks.
 
 ``generate_demo(participants, seed)`` returns the records of a dossier workbook (DESIGN §7) plus
-the employees to create. It is pure: no Session, no Qt, no clock (the reference date is a
-parameter) and no global random state, so a seed and a date always give the same book.
+the employees to create, and what a workbook has no columns for: per participant the
+nulmeting and the classes now, the next half-yearly talk (overdue for about one in twelve) and
+referrals to other help (``DemoData.progress``), and the wide tolerance of flex wages
+(``DemoData.tolerances``). Caseloads are uneven: one contact person carries a heavy one.
+
+It is pure: no Session, no Qt, no clock (the reference date is a parameter) and no global
+random state, so a seed and a date always give the same book.
 
 Everything is fiction: names are drawn from the lists in ``resources/demo``, addresses combine
 Utrecht-area streets with made-up postcode letters and house numbers, IBANs are generated from
@@ -32,6 +37,7 @@ from schwifty import IBAN
 from app.assets import resource_root
 from app.importers.workbook import AgreementRow, DossierBook, OrganisationRow, ParticipantRow
 from app.models.employee import Role
+from app.schedule import add_months
 
 T = TypeVar("T")
 
@@ -76,6 +82,30 @@ OPTIONAL_COSTS = _Weights({
     "televisie": 1, "Wmo eigen bijdrage": 1,
 })
 HISTORY = _Weights({"leefgeld": 25, "baan": 25, "energie": 35, "verhuisd": 15})
+# Uitzendbureaus pay by the hours worked: a wage that differs every week by up to a third, so
+# the clerk gave those agreements a wide tolerance for the "afwijkend bedrag" signal.
+FLEX_EMPLOYERS = frozenset({"Randstad", "Tempo-Team"})
+FLEX_TOLERANCE = Decimal(35)
+# Nulmeting (intake) classes; "now" moves from there (Rotterdam's practice, DESIGN).
+SELF_RELIANCE = _Weights({"zelfredzaam": 20, "matig zelfredzaam": 50, "niet zelfredzaam": 30})
+DEBTS = _Weights({"geen": 15, "achterstanden": 35, "kleine schulden": 25,
+                  "problematische schulden": 25})
+SELF_RELIANCE_STEPS = ("niet zelfredzaam", "matig zelfredzaam", "zelfredzaam")
+DEBT_STEPS = ("problematische schulden", "kleine schulden", "achterstanden", "geen")
+REFERRAL_OUTCOMES = _Weights({"hulp gestart": 45, "afgerond": 25, "afgewezen": 10,
+                              "niet gekomen": 10, "loopt": 10})
+REFERRAL_NOTES = {
+    "schuldhulp": ("Warme overdracht: samen met deelnemer de schuldhulpverlening gebeld",
+                   "Aangemeld bij schuldhulpverlening, schuldenoverzicht meegegeven"),
+    "wijkteam": ("Wijkteam gevraagd mee te kijken naar de thuissituatie",
+                 "Samen naar het wijkteam voor hulp bij de administratie"),
+    "bewindvoering": ("Beschermingsbewind aangevraagd bij de kantonrechter",
+                      "Doorverwezen naar een bewindvoerder, deelnemer stemt in"),
+    "kredietbank": ("Kredietbank gevraagd een saneringskrediet te onderzoeken",
+                    "Aangemeld bij de Kredietbank voor een saneringsvoorstel"),
+}
+PROGRESS_TALK_MONTHS = 6
+OVERDUE_TALK_SHARE = 0.08  # of the participants: the half-yearly talk is overdue
 PARTICIPANT_BANKS = _Weights({
     "INGB": 35, "RABO": 25, "ABNA": 20, "SNSB": 6, "ASNB": 4, "BUNQ": 4, "RBRB": 3, "KNAB": 2,
     "TRIO": 1,
@@ -91,12 +121,40 @@ class DemoEmployee:
     email: str | None = None
 
 
+@dataclass(frozen=True)
+class DemoReferral:
+    """Warme overdracht to other help (ReferralKind / ReferralOutcome values)."""
+
+    kind: str
+    referred_on: date
+    outcome: str
+    outcome_date: date | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoProgress:
+    """What the dossier workbook has no columns for: the nulmeting and the classes now
+    (SelfReliance / DebtSituation values), the next half-yearly talk and the referrals."""
+
+    intake_self_reliance: str | None
+    intake_debt_situation: str | None
+    self_reliance: str | None
+    debt_situation: str | None
+    next_progress_talk: date | None
+    referrals: tuple[DemoReferral, ...] = ()
+
+
 @dataclass
 class DemoData:
     book: DossierBook
     employees: list[DemoEmployee]
     seed: int
     today: date
+    # Per dossier number; stored by create_demo after the workbook rows.
+    progress: dict[str, DemoProgress] = field(default_factory=dict)
+    # Per AgreementRow.row: the agreement's own tolerance (percent) for "afwijkend bedrag".
+    tolerances: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -399,14 +457,17 @@ class _Generator:
         rng = self.rng
         employees = self._employees()
         contacts = [e.name for e in employees if e.role is Role.FRONTOFFICE]
-        # Caseloads differ, which makes the teamleader's overview worth a look.
-        contact_weights = list(itertools.accumulate(rng.uniform(0.6, 1.4) for _ in contacts))
+        # Caseloads differ, one of them heavy: the teamleader's overview is worth a look.
+        shares = [rng.uniform(0.6, 1.2) for _ in contacts]
+        shares[0] += 1.0
+        contact_weights = list(itertools.accumulate(shares))
         book = DossierBook()
         for row, org in enumerate(self.catalogue.organisations, start=2):
             book.organisations.append(
                 OrganisationRow(row, name=org.name, kvk=org.kvk, iban=org.iban, kind=org.kind)
             )
         agreements = book.agreements
+        tolerances: dict[int, Decimal] = {}
         for index in range(1, self.n + 1):
             participant, plans = self._participant(index, _weighted(rng, contacts,
                                                                     contact_weights))
@@ -429,7 +490,10 @@ class _Generator:
                     valid_from=plan.valid_from,
                     valid_through=plan.valid_through,
                 ))
-        return DemoData(book, employees, self.seed, self.today)
+                if plan.category == "salaris" and plan.organisation in FLEX_EMPLOYERS:
+                    tolerances[agreements[-1].row] = FLEX_TOLERANCE
+        progress = _progress(book.participants, self.today, self.seed)
+        return DemoData(book, employees, self.seed, self.today, progress, tolerances)
 
     # -- employees --
 
@@ -790,6 +854,85 @@ class _Generator:
             address = f"{local}{count}@{domain}"
         self.used_emails[address] = 1
         return address
+
+
+def _progress(participants: list[ParticipantRow], today: date, seed: int
+              ) -> dict[str, DemoProgress]:
+    """Nulmeting, classes now, the next half-yearly talk and referrals, from a random source
+    of their own (so the dossiers themselves stay what they were for a seed). The talk is
+    overdue for about one in twelve, spread over the contact persons (the heaviest caseload
+    first); the classes moved for many since the intake, mostly for the better."""
+    rng = _Random(f"hhb-demo-voortgang:{seed}")
+    by_contact: dict[str, list[ParticipantRow]] = {}
+    for row in participants:
+        by_contact.setdefault(str(row.contact_person), []).append(row)
+    overdue: set[str] = set()
+    wanted = max(1, round(len(participants) * OVERDUE_TALK_SHARE))
+    queues = sorted(by_contact.values(), key=len, reverse=True)
+    queues = [rng.sample(q, len(q)) for q in queues]
+    while len(overdue) < min(wanted, len(participants)):
+        for queue in queues:
+            if queue and len(overdue) < wanted:
+                overdue.add(str(queue.pop().number))
+    result = {}
+    for row in participants:
+        start: date = row.start_date  # type: ignore[assignment]
+        talk = _next_talk(start, today)
+        number = str(row.number)
+        if number in overdue:  # the last one was never held
+            talk = add_months(talk, -PROGRESS_TALK_MONTHS)
+            if talk >= today:
+                talk = today - timedelta(days=rng.randint(3, 40))
+        if rng.random() < 0.1:  # no nulmeting recorded (a dossier from before the practice)
+            result[number] = DemoProgress(None, None, None, None, talk)
+            continue
+        reliance, debts = SELF_RELIANCE(rng), DEBTS(rng)
+        years = (today - start).days / 365
+        now_reliance = _moved(rng, SELF_RELIANCE_STEPS, reliance, 0.2 + 0.1 * years)
+        now_debts = _moved(rng, DEBT_STEPS, debts, 0.25 + 0.12 * years)
+        referrals = []
+        for kind, share in (("schuldhulp", 0.35 if debts == "problematische schulden" else 0),
+                            ("kredietbank", 0.12 if debts == "kleine schulden" else 0),
+                            ("bewindvoering", 0.15 if reliance == "niet zelfredzaam" else 0),
+                            ("wijkteam", 0.05)):
+            if rng.random() < share:
+                referrals.append(_referral(rng, kind, start, today))
+        referrals.sort(key=lambda r: r.referred_on)
+        result[number] = DemoProgress(reliance, debts, now_reliance, now_debts, talk,
+                                      tuple(referrals))
+    return result
+
+
+def _next_talk(start: date, today: date) -> date:
+    """The first half-yearly date after the start that is still to come."""
+    steps = max(1, ((today.year - start.year) * 12 + today.month - start.month)
+                // PROGRESS_TALK_MONTHS)
+    talk = add_months(start, steps * PROGRESS_TALK_MONTHS)
+    while talk <= today:
+        talk = add_months(talk, PROGRESS_TALK_MONTHS)
+    return talk
+
+
+def _moved(rng: random.Random, steps: tuple[str, ...], start: str, better: float) -> str:
+    """One step for the better (probability ``better``), now and then one for the worse."""
+    index = steps.index(start)
+    r = rng.random()
+    if r < better and index < len(steps) - 1:
+        index += 1 + (rng.random() < 0.15 and index < len(steps) - 2)
+    elif r > 0.93 and index > 0:
+        index -= 1
+    return steps[index]
+
+
+def _referral(rng: random.Random, kind: str, start: date, today: date) -> DemoReferral:
+    first = start + timedelta(days=14)
+    last = today - timedelta(days=7)
+    referred = first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
+    outcome = "loopt" if (today - referred).days < 45 else REFERRAL_OUTCOMES(rng)
+    decided = None
+    if outcome != "loopt":
+        decided = min(today, referred + timedelta(days=rng.randint(10, 90)))
+    return DemoReferral(kind, referred, outcome, decided, rng.choice(REFERRAL_NOTES[kind]))
 
 
 def _total(plans: list[_Plan]) -> float:

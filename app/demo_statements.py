@@ -5,7 +5,11 @@ statements of the shared municipal account for the whole calendar months before
 ``data.today``: the income every valid agreement brings in, the fixed costs and leefgeld the
 municipality pays out, and a little of the noise a real account gets (an energy company's
 refund, a reversed direct debit, a gift, a web shop refund, an UWV reference nobody has, money
-for an agreement that ended, bank costs).
+for an agreement that ended, bank costs). And, for about one participant in fifty each, the
+problems the signals are for (``DemoStatements.situations``): a salary that never reaches us
+(the employer still pays the participant), a salary skipped once, a benefit paid past its
+margin, a toeslag cut, a rent raised, a rent paid twice, a payroll text with the employee's name
+instead of a number. The saldos follow: some negative, one past its buffer.
 
 ``DemoStatements.truth`` says, per entry (keyed by its AcctSvcrRef), which participant and which
 agreement it belongs to: the ground truth for the matcher's tests and benchmark. It is pure:
@@ -22,19 +26,20 @@ import gc
 import random
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from app.demo import PARTICIPANT_BANKS, DemoData, load, nl_iban
+from app.demo import FLEX_EMPLOYERS, PARTICIPANT_BANKS, PER_MONTH, DemoData, load, nl_iban
 from app.demo_camt import write_camt053
 from app.importers.statements import Entry, ReadResult, StatementData
 from app.importers.terms import normalise_term, split_terms
 from app.importers.workbook import AgreementRow, ParticipantRow
 from app.schedule import Schedule
 from app.schedule import due_dates as schedule_due_dates
+from app.signal_rules import DEFAULT_MARGIN_DAYS
 
 # The demo municipality's shared account (BNG Bank, as most Dutch municipalities bank).
 MUNICIPAL_IBAN = nl_iban("BNGH", "0285093174")
@@ -52,9 +57,26 @@ NOISE_CASES = (ENERGY_REFUND, REVERSAL, GIFT, WEBSHOP_REFUND, UNKNOWN_REFERENCE,
                ENDED_AGREEMENT, BANK_COSTS)
 
 NOISE_SHARE = 0.04  # of the regular entries, bank costs not counted
-NOISE_WEIGHTS = {ENERGY_REFUND: 20, REVERSAL: 15, GIFT: 20, WEBSHOP_REFUND: 15,
-                 UNKNOWN_REFERENCE: 15, ENDED_AGREEMENT: 15}
-CORRECTION_SHARE = 0.03  # government payments with a recalculated amount
+# A yearly energy settlement falls in a quarter for about one household in eight, and a
+# reversed direct debit is rare: both belong to an agreement, so each is a signal to look at.
+NOISE_WEIGHTS = {ENERGY_REFUND: 5, REVERSAL: 5, GIFT: 29, WEBSHOP_REFUND: 22,
+                 UNKNOWN_REFERENCE: 19, ENDED_AGREEMENT: 20}
+CORRECTION_SHARE = 0.03  # government payments with a recalculated amount (2-8% off)
+
+# Situations: what goes wrong in a real quarter, each for about one participant in
+# SITUATION_EVERY (at least one when there is a candidate), so that the signals have a
+# realistic handful to show. DemoStatements.situations says who and which agreement.
+EMPLOYER_NOT_PAYING = "employer_not_paying"  # no salary: the employer pays the participant
+SALARY_SKIPPED = "salary_skipped"  # the employer did not pay one period
+BENEFIT_LATE = "benefit_late"  # a benefit paid more than its margin late
+ALLOWANCE_CUT = "allowance_cut"  # a toeslag recalculated: 15-30% less from the last period
+RENT_RAISED = "rent_raised"  # the landlord's new rent paid, the agreement not yet changed
+DOUBLE_PAYMENT = "double_payment"  # the same rent paid twice in one month
+NAME_ONLY = "name_only"  # payroll names the employee instead of the personnel number (twice)
+SITUATIONS = (EMPLOYER_NOT_PAYING, SALARY_SKIPPED, BENEFIT_LATE, ALLOWANCE_CUT, RENT_RAISED,
+              DOUBLE_PAYMENT, NAME_ONLY)
+SITUATION_EVERY = 50
+LATE_PAYERS = frozenset({"UWV", "SVB", "Gemeente Utrecht"})
 DIRECT_DEBIT_SHARE = 0.35  # of the fixed costs a creditor may collect itself
 DIRECT_DEBIT_CATEGORIES = frozenset({
     "energie", "water", "zorgverzekering", "telefoon", "internet", "televisie",
@@ -136,6 +158,16 @@ GIFT_TEXTS = ("Voor {first}", "Voor {first}, fijne verjaardag", "Cadeautje voor 
               "{full} bijdrage", "Voor {first} en de kinderen")
 
 
+class Situation(NamedTuple):
+    """One deliberate problem: ``kind`` (SITUATIONS), the dossier number, the AgreementRow.row
+    and the due day of the (first) period it concerns."""
+
+    kind: str
+    participant: str
+    agreement: int
+    due: date | None
+
+
 class TruthRow(NamedTuple):
     """What one generated entry is.
 
@@ -167,6 +199,7 @@ class DemoStatements:
     account: str
     statements: list[StatementData]  # one per calendar month, oldest first
     truth: dict[str, TruthRow]  # by Entry.bank_reference
+    situations: list[Situation] = field(default_factory=list)
 
     def entries(self) -> Iterator[Entry]:
         for statement in self.statements:
@@ -369,11 +402,87 @@ class _Generator:
                       and a.valid_through < last_month]
         self.recently_ended = [a for a in self.ended
                                if a.valid_through >= before]  # type: ignore[operator]
+        self.situation_rng = random.Random(f"hhb-demo-situaties:{seed}")
+        self.situations: list[Situation] = []
+        self.situation_of = self._choose_situations()
+
+    def _choose_situations(self) -> dict[int, str]:
+        """Which agreement gets which situation: one participant each, the scarce kinds
+        first. The employer that stops paying us is the main income of a participant whose
+        fixed costs we pay: their saldo goes well below zero."""
+        rng = self.situation_rng
+        count = max(1, round(len(self.participants) / SITUATION_EVERY))
+        agreements = self.data.book.agreements
+        income: dict[str, float] = {}
+        for a in agreements:
+            if a.direction == "inkomst" and _valid_on(a, self.last):
+                income[str(a.participant_number)] = income.get(str(a.participant_number), 0) + (
+                    float(a.amount) * PER_MONTH[str(a.frequency)])  # type: ignore[arg-type]
+
+        def whole(a: AgreementRow) -> bool:
+            return _valid_on(a, self.first) and _valid_on(a, self.last)
+
+        def volledig(a: AgreementRow) -> bool:
+            return self.participants[str(a.participant_number)].variant == "volledig"
+
+        def share(a: AgreementRow) -> float:  # of the participant's income
+            monthly = float(a.amount) * PER_MONTH[str(a.frequency)]  # type: ignore[arg-type]
+            return monthly / max(1.0, income.get(str(a.participant_number), 0))
+
+        fixed_wage = [a for a in agreements if a.category == "salaris" and whole(a)
+                      and a.organisation not in FLEX_EMPLOYERS]
+        plans: list[tuple[str, list[AgreementRow], int, bool]] = [
+            (EMPLOYER_NOT_PAYING, [a for a in fixed_wage if volledig(a) and share(a) > 0.6],
+             count, True),
+            (SALARY_SKIPPED, [a for a in fixed_wage if volledig(a)], count, False),
+            (NAME_ONLY, [a for a in fixed_wage if a.frequency != "week"], 2 * count, False),
+            (BENEFIT_LATE, [a for a in agreements if a.organisation in LATE_PAYERS
+                            and a.direction == "inkomst" and a.frequency == "maand"
+                            and a.category != "kinderbijslag" and whole(a)], count, False),
+            (ALLOWANCE_CUT, [a for a in agreements if a.category in ("zorgtoeslag", "huurtoeslag")
+                             and whole(a)], count, False),
+            (RENT_RAISED, [a for a in agreements if a.category == "huur" and whole(a)], count,
+             False),
+            (DOUBLE_PAYMENT, [a for a in agreements if a.category == "huur" and whole(a)], count,
+             False),
+        ]
+        taken: set[str] = set()
+        chosen: dict[int, str] = {}
+        # A name without a number from a payroll that also missed someone's salary: which
+        # employee's money it is would be anybody's guess. One name per payroll, too.
+        employers: set[object] = set()
+        for kind, candidates, wanted, biggest in plans:
+            candidates = list(candidates)
+            rng.shuffle(candidates)
+            if biggest:
+                candidates.sort(key=share, reverse=True)
+            for agreement in candidates:
+                number = str(agreement.participant_number)
+                if kind == NAME_ONLY and agreement.organisation in employers:
+                    continue
+                if wanted and number not in taken:
+                    taken.add(number)
+                    if kind in (SALARY_SKIPPED, NAME_ONLY):
+                        employers.add(agreement.organisation)
+                    chosen[agreement.row] = kind
+                    wanted -= 1
+        return chosen
+
+    def _judged(self, agreement: AgreementRow, days: list[date]) -> list[date]:
+        """The due days whose margin is over by the last statement day: the periods a
+        signal can look at when these statements are in."""
+        margin = DEFAULT_MARGIN_DAYS.get(str(agreement.frequency), 7)
+        return [d for d in days if d + timedelta(days=margin) <= self.last] or days[-1:]
+
+    def _situation(self, kind: str, agreement: AgreementRow, due: date | None) -> None:
+        self.situations.append(Situation(kind, str(agreement.participant_number),
+                                         agreement.row, due))
 
     def run(self) -> DemoStatements:
         for agreement in self.data.book.agreements:
             self._agreement(agreement)
         self._noise(round(len(self.entries) * NOISE_SHARE))
+        self.situations.sort(key=lambda s: (SITUATIONS.index(s.kind), s.participant))
         return self._statements()
 
     # -- helpers --
@@ -480,10 +589,26 @@ class _Generator:
             if organisation == "Gemeente Utrecht":
                 desc = ("Aanvullende uitkering Participatiewet" if desc.startswith("Aanvullende")
                         else "Uitkering Participatiewet")
-            flex = category == "salaris"
+            flex = category == "salaris" and organisation in FLEX_EMPLOYERS
             government = organisation in GOVERNMENT
             toeslagen = organisation == "Belastingdienst/Toeslagen"
             prefix = E2E_PREFIX.get(organisation, "SAL")
+            situation = self.situation_of.get(row)
+            judged = self._judged(agreement, days) if situation else []
+            if situation == EMPLOYER_NOT_PAYING:  # a start-up problem: nothing reaches us
+                self._situation(situation, agreement, days[0])
+                days = []
+            elif situation == SALARY_SKIPPED:  # the last period a signal looks at
+                self._situation(situation, agreement, judged[-1])
+                days = [d for d in days if d != judged[-1]]
+            elif situation == NAME_ONLY:  # one in the periods judged, one in the newest
+                named = sum(s.kind == NAME_ONLY for s in self.situations)
+                target = judged[-1] if named % 2 == 0 else days[-1]
+                self._situation(situation, agreement, target)
+            elif situation:
+                self._situation(situation, agreement, judged[-1])
+            target = self.situations[-1].due if situation else None
+            cut = self.situation_rng.uniform(0.7, 0.85) if situation == ALLOWANCE_CUT else 1.0
             for due in days:
                 amount = cents
                 text = self._text(template, desc, "", due).replace(_TERM, printed)
@@ -495,8 +620,29 @@ class _Generator:
                 if flex:  # flex work: hours differ every period
                     amount = round(cents * (0.7 + 0.6 * random_()))
                 elif government and random_() < CORRECTION_SHARE:
-                    amount = max(100, cents + rng.choice((-1, 1)) * rng.randint(300, 4000))
+                    delta = max(100, round(cents * (0.02 + 0.06 * random_())))
+                    amount = max(100, cents + rng.choice((-1, 1)) * delta)
                     text += " incl. correctie" if amount > cents else " na herberekening"
+                if situation and due == target:
+                    if situation == ALLOWANCE_CUT:  # recalculated: less from now on
+                        amount = round(cents * cut)
+                        text += " na herberekening"
+                    elif situation == NAME_ONLY:  # the employee's name, no personnel number
+                        holder = self._holder_name(self.participants[number])
+                        text = f"Salaris {MONTHS[due.month - 1]} {due.year} {holder}"
+                    elif situation == BENEFIT_LATE:  # days after its margin, or not yet
+                        late = self.situation_rng.randint(2, 5)
+                        margin = DEFAULT_MARGIN_DAYS["maand"]
+                        booked = _working_on_or_after(due + timedelta(days=margin + late))
+                        if booked > self.last:
+                            continue
+                        add(booked, amount, name, iban, text,
+                            f"{prefix}{stamp(due)[0]}{self.serial + 1:08d}", CREDIT_TRANSFER_IN,
+                            TruthRow(number, row, AGREEMENT, INCOME, due))
+                        continue
+                elif situation == ALLOWANCE_CUT and due > target:  # type: ignore[operator]
+                    amount = round(cents * cut)
+                    text += " na herberekening"
                 if toeslagen:
                     e2e = str(6_000_000_000_000_001 + self.serial)
                 elif government or random_() < 0.7:
@@ -515,6 +661,16 @@ class _Generator:
         else:  # our own transfer, a little before the due day; the term as the clerk typed it
             text_term, template, case = terms[0] if terms else "", TRANSFER_TEXT, TRANSFER
             prefix, mandate, code = "HHB", None, CREDIT_TRANSFER_OUT
+        situation = self.situation_of.get(row)
+        judged = self._judged(agreement, days) if situation else []
+        raised = cents
+        if situation == RENT_RAISED:  # the landlord's new rent, to the euro
+            raised = int(round(cents * self.situation_rng.uniform(1.12, 1.2), -2))
+            self._situation(situation, agreement, judged[-1])
+        twice = None
+        if situation == DOUBLE_PAYMENT:
+            twice = judged[-2] if len(judged) >= 2 else judged[0]
+            self._situation(situation, agreement, twice)
         for due in days:
             if collected:  # on the collection day
                 booked = self._book_on(due, 0)
@@ -524,10 +680,19 @@ class _Generator:
                 booked = self._book_on(due, 0 if r < 0.5 else -1 if r < 0.8 else -2)
                 e2e = f"HHB{stamp(booked)[1]}{self.serial + 1:07d}"
             text = self._text(template, desc, label, due).replace(_TERM, text_term)
-            entry = add(booked, -cents, name, iban, text, e2e, code,
+            amount = raised if situation == RENT_RAISED and due >= judged[-1] else cents
+            entry = add(booked, -amount, name, iban, text, e2e, code,
                         TruthRow(number, row, AGREEMENT, case, due), mandate=mandate)
             if collected:
                 self.direct_debits.append(entry)
+            if due == twice:  # a second order for the same month, a few days later
+                again = _working_on_or_after(booked + timedelta(
+                    days=self.situation_rng.randint(2, 5)))
+                again = min(again, _working_on_or_before(due + timedelta(days=6)))
+                if again <= booked:
+                    again = _working_on_or_after(booked + timedelta(days=1))
+                add(again, -amount, name, iban, text, f"HHB{stamp(again)[1]}{self.serial + 1:07d}",
+                    code, TruthRow(number, row, AGREEMENT, case, due))
 
     def _leefgeld(self, agreement: AgreementRow, days: list[date], cents: int, iban: str,
                   number: str) -> None:
@@ -759,7 +924,7 @@ class _Generator:
             ))
             balance = closing
             month = end + timedelta(days=1)
-        return DemoStatements(self.iban, statements, self.truth)
+        return DemoStatements(self.iban, statements, self.truth, self.situations)
 
 
 def _month_end(day: date) -> date:

@@ -79,4 +79,26 @@ def _days(frequency: str, day: int, phase: int, first: date, last: date) -> tupl
     return tuple(days)
 
 
-__all__ = ["FREQUENCIES", "Schedule", "due_dates"]
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (earlier when negative); the last day of a shorter month."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def previous_due_date(schedule: Schedule, due: date) -> date:
+    """The due day before ``due`` of this schedule, ignoring its start (the period of the first
+    payment begins where the one before it would have ended)."""
+    frequency = str(getattr(schedule.frequency, "value", schedule.frequency))
+    if frequency in (WEEK, FOUR_WEEKS):
+        return due - timedelta(days=7 if frequency == WEEK else 28)
+    step = _MONTHS_APART[frequency]
+    day = schedule.day if isinstance(schedule.day, int) else schedule.start.day
+    # Years apart keep the phase of the start month (12 is a multiple of every step).
+    earlier_start = schedule.start.replace(year=due.year - 2, day=1)
+    open_schedule = Schedule(frequency, day, earlier_start)
+    earlier = due_dates(open_schedule, add_months(due, -step).replace(day=1), due - timedelta(1))
+    return earlier[-1] if earlier else add_months(due, -step)
+
+
+__all__ = ["FREQUENCIES", "Schedule", "add_months", "due_dates", "previous_due_date"]

@@ -16,6 +16,8 @@ from stdnum.nl import bsn as stdnum_bsn
 from stdnum.nl import postcode as stdnum_postcode
 
 from app.demo import (
+    FLEX_EMPLOYERS,
+    FLEX_TOLERANCE,
     MANDATORY_COSTS,
     PER_MONTH,
     DemoData,
@@ -25,24 +27,29 @@ from app.demo import (
     nl_iban,
     split_surname,
 )
+from app.demo_statements import MUNICIPAL_IBAN, generate_statements
 from app.errors import UserError, ValidationError
 from app.importers.terms import normalise_term, split_terms
 from app.models import (
     Agreement,
     BankAccount,
+    Booking,
     Direction,
     Employee,
     Frequency,
     Organisation,
     OrganisationKind,
     Participant,
+    Referral,
     Role,
     SearchTerm,
+    SignalKind,
     Variant,
 )
 from app.services import validation
 from app.services.audit import verify
 from app.services.employees import _USERNAME, add_employee
+from app.services.saldo import saldos_cents
 from tests.helpers import audit_json, audit_rows
 from tests.test_schema import DESIGN_CATEGORIES
 
@@ -401,6 +408,8 @@ def test_create_demo_stores_everything_in_one_audited_transaction(db, uow):
     assert after["seed"] == 3 and after["participants"] == 50
     assert after["agreements"] == len(expected.book.agreements)
     assert after["peildatum"] == TODAY.isoformat()
+    assert after["verwijzingen"] == count(db, Referral) == sum(
+        len(p.referrals) for p in expected.progress.values())
     assert "bsn" not in rows[0].after.lower()
 
 
@@ -426,3 +435,123 @@ def test_existing_employees_are_kept(db, uow):
     assert employees[taken.username].name == "Al Bekend"  # not overwritten, not doubled
     assert len([e for e in employees.values() if e.username == taken.username]) == 1
     assert summary.participants == 5
+
+
+# --- caseload and progress (Voortgang) ----------------------------------------------------------
+
+
+def test_caseloads_are_uneven_and_some_progress_talks_are_overdue():
+    """Fifty participants over three contact persons, one of them with a heavy caseload; the
+    half-yearly talk is overdue for three to five of them, not all with the same person."""
+    data = generate_demo(50, seed=1, today=TODAY)
+    caseload = Counter(p.contact_person for p in data.book.participants)
+    assert 3 <= len(caseload) <= 4
+    assert max(caseload.values()) >= 1.5 * min(caseload.values())
+    overdue = [p for p in data.book.participants
+               if data.progress[p.number].next_progress_talk < TODAY]
+    assert 3 <= len(overdue) <= 5
+    assert len({p.contact_person for p in overdue}) >= 3
+    for p in data.book.participants:  # the others: the next one within half a year
+        talk = data.progress[p.number].next_progress_talk
+        assert talk < TODAY or TODAY < talk <= date(2026, 7, 15), (p.number, talk)
+
+
+def test_nulmeting_classes_move_and_referrals_have_dates_and_outcomes(demo):
+    steps = {"niet zelfredzaam": 0, "matig zelfredzaam": 1, "zelfredzaam": 2,
+             "problematische schulden": 0, "kleine schulden": 1, "achterstanden": 2, "geen": 3}
+    progress = [demo.progress[p.number] for p in demo.book.participants]
+    measured = [p for p in progress if p.intake_self_reliance is not None]
+    assert 0.8 < len(measured) / len(progress) < 0.97  # most, not every old dossier
+    moves = Counter()
+    for p in measured:
+        for before, now in ((p.intake_self_reliance, p.self_reliance),
+                            (p.intake_debt_situation, p.debt_situation)):
+            change = steps[now] - steps[before]
+            moves["better" if change > 0 else "worse" if change < 0 else "same"] += 1
+    assert moves["better"] > 3 * moves["worse"] > 0 and moves["same"] > moves["better"]
+    assert {p.intake_debt_situation for p in measured} == {
+        "geen", "achterstanden", "kleine schulden", "problematische schulden"}
+    starts = {p.number: p.start_date for p in demo.book.participants}
+    referred = {n: p.referrals for n, p in demo.progress.items() if p.referrals}
+    assert 0.05 < len(referred) / len(progress) < 0.3  # a few
+    kinds = Counter()
+    for number, referrals in referred.items():
+        for r in referrals:
+            kinds[r.kind] += 1
+            assert starts[number] < r.referred_on < TODAY
+            assert (r.outcome == "loopt") == (r.outcome_date is None)
+            if r.outcome_date:
+                assert r.referred_on < r.outcome_date <= TODAY
+            assert r.note
+            if r.kind == "schuldhulp":
+                assert demo.progress[number].intake_debt_situation == "problematische schulden"
+    assert set(kinds) == {"schuldhulp", "wijkteam", "bewindvoering", "kredietbank"}
+    outcomes = Counter(r.outcome for rs in referred.values() for r in rs)
+    assert {"loopt", "hulp gestart", "afgerond"} <= set(outcomes)
+
+
+def test_flex_wages_get_a_wide_tolerance_and_the_others_none(demo):
+    rows = {a.row: a for a in demo.book.agreements}
+    assert demo.tolerances and set(demo.tolerances.values()) == {FLEX_TOLERANCE}
+    for row, agreement in rows.items():
+        flex = agreement.category == "salaris" and agreement.organisation in FLEX_EMPLOYERS
+        assert (row in demo.tolerances) == flex
+    salaried = Counter(a.organisation for a in rows.values() if a.category == "salaris")
+    assert max(salaried.values()) > 20  # several employees per employer
+
+
+# --- the demo in the database: Voortgang stored, and the signals it gives ------------------------
+
+
+def test_the_demo_gives_the_signals_a_realistic_handful_of_everything(db, uow):
+    from app.services.demo import create_demo
+    from app.services.signals import evaluate_signals, list_signals
+
+    data = generate_demo(50, seed=1, today=TODAY)
+    situations = generate_statements(data, MUNICIPAL_IBAN, seed=1).situations
+    create_demo(uow, 50, seed=1, today=TODAY)
+    with db.read() as session:
+        people = {p.number: p for p in session.scalars(select(Participant))}
+        for number, progress in data.progress.items():
+            stored = people[number]
+            assert stored.next_progress_talk == progress.next_progress_talk
+            assert (stored.intake_debt_situation and stored.intake_debt_situation.value) == \
+                progress.intake_debt_situation
+            assert (stored.self_reliance and stored.self_reliance.value) == progress.self_reliance
+        referrals = list(session.scalars(select(Referral)))
+        assert len(referrals) == sum(len(p.referrals) for p in data.progress.values()) > 0
+        flex = session.scalars(select(Agreement.signal_tolerance_percent)
+                               .where(Agreement.signal_tolerance_percent.is_not(None))).all()
+        assert len(flex) == len(data.tolerances) and set(flex) == {FLEX_TOLERANCE}
+        saldos = saldos_cents(session, TODAY, [p.id for p in people.values()])
+        negative = {n for n, p in people.items() if saldos[p.id] < 0}
+        past_buffer = {n for n, p in people.items() if saldos[p.id] < -p.buffer_limit_cents}
+        # The salary that never reached us: not one booking on it in three months.
+        (stopped,) = [s for s in situations if s.kind == "employer_not_paying"]
+        agreement_ids = list(session.scalars(select(Agreement.id).order_by(Agreement.id)))
+        salary = agreement_ids[[a.row for a in data.book.agreements].index(stopped.agreement)]
+        assert not session.scalar(select(func.count()).select_from(Booking)
+                                  .where(Booking.agreement_id == salary))
+    assert 3 <= len(negative) <= 8 and past_buffer == {stopped.participant}
+
+    evaluate_signals(db.unit_of_work("tester"), on=TODAY)
+    with db.read() as session:
+        signals = list_signals(session, on=TODAY)
+    kinds = Counter(s.kind for s in signals)
+    expected = {SignalKind(k) for k in (
+        "betaling ontbreekt", "afwijkend bedrag", "dubbele betaling", "saldo negatief",
+        "tekort", "buffer overschreden", "voortgangsgesprek", "werkgever betaalt niet via ons")}
+    assert expected <= set(kinds), kinds
+    assert len(signals) < 40, kinds  # a handful to look at, not a wall
+    assert kinds[SignalKind("voortgangsgesprek")] == sum(
+        p.next_progress_talk < TODAY for p in data.progress.values())
+    by_kind = {k: {s.number for s in signals if s.kind == k} for k in kinds}
+    assert by_kind[SignalKind("buffer overschreden")] == past_buffer
+    assert stopped.participant in by_kind[SignalKind("werkgever betaalt niet via ons")]
+    assert stopped.participant in by_kind[SignalKind("saldo negatief")]  # since the 1st
+    doubled = {s.participant for s in situations if s.kind == "double_payment"}
+    assert doubled == by_kind[SignalKind("dubbele betaling")]
+    # Somebody's payment waits in the queue: the signal points at it.
+    assert any(s.transaction_id for s in signals if s.kind == SignalKind("betaling ontbreekt"))
+    # Every contact person has some of them.
+    assert len({s.contact_name for s in signals}) == 3

@@ -16,14 +16,24 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.demo import generate_demo
+from app.demo import DemoData, generate_demo
 from app.demo_statements import MUNICIPAL_IBAN, MUNICIPAL_NAME, DemoStatements, generate_statements
 from app.errors import UserError, ValidationError
 from app.formatting import sha256_of
-from app.models import BankAccount, Employee, Participant
+from app.models import (
+    Agreement,
+    BankAccount,
+    DebtSituation,
+    Employee,
+    Participant,
+    Referral,
+    ReferralKind,
+    ReferralOutcome,
+    SelfReliance,
+)
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
@@ -104,6 +114,7 @@ def create_demo(
             added += 1
         session.flush()  # the workbook's contactpersonen refer to them by name
         stored = store_book(session, data.book, uow.actor)
+        referrals = _store_progress(session, data, uow.actor)
         summary = DemoSummary(
             seed=seed,
             employees=added + stored.employees,
@@ -116,13 +127,60 @@ def create_demo(
         dossiers = {k: v for k, v in summary.as_dict().items()
                     if k not in ("statements", "transactions")}
         uow.record(AUDIT_ACTION, "demo", None,
-                   after={**dossiers, "peildatum": data.today.isoformat()})
+                   after={**dossiers, "verwijzingen": referrals,
+                          "peildatum": data.today.isoformat()})
         uow.commit()
     statements = generate_statements(data, MUNICIPAL_IBAN, months=months, seed=seed)
     outcomes = _import_statements(uow, statements, statements_folder)
     summary.statements = sum(len(o.statements) for o in outcomes)
     summary.transactions = sum(o.new_entries for o in outcomes)
     return summary
+
+
+def _store_progress(session: Session, data: DemoData, actor: str) -> int:
+    """What the workbook has no columns for (app.demo.DemoProgress): the nulmeting, the
+    classes now, the next progress talk and the referrals; and the wide tolerance of flex
+    wages. In bulk, like the workbook rows. Returns the number of referrals."""
+    ids = {number: pid for number, pid in
+           session.execute(select(Participant.number, Participant.id))}
+    table = Participant.__table__
+    updates = [
+        {"pid": ids[number], "isr": _enum(SelfReliance, p.intake_self_reliance),
+         "ids": _enum(DebtSituation, p.intake_debt_situation),
+         "sr": _enum(SelfReliance, p.self_reliance), "ds": _enum(DebtSituation, p.debt_situation),
+         "talk": p.next_progress_talk}
+        for number, p in data.progress.items() if number in ids
+    ]
+    if updates:
+        session.execute(
+            update(table).where(table.c.id == bindparam("pid")).values(
+                intake_self_reliance=bindparam("isr"), intake_debt_situation=bindparam("ids"),
+                self_reliance=bindparam("sr"), debt_situation=bindparam("ds"),
+                next_progress_talk=bindparam("talk")),
+            updates)
+    referrals = [
+        {"participant_id": ids[number], "kind": ReferralKind(r.kind),
+         "referred_on": r.referred_on, "outcome": ReferralOutcome(r.outcome),
+         "outcome_date": r.outcome_date, "note": r.note, "created_by": actor}
+        for number, p in data.progress.items() if number in ids for r in p.referrals
+    ]
+    if referrals:
+        session.execute(insert(Referral), referrals)
+    if data.tolerances:  # the agreements were stored in the book's order
+        agreement_ids = list(session.scalars(select(Agreement.id).order_by(Agreement.id)))
+        rows = {row.row: agreement_ids[i] for i, row in enumerate(data.book.agreements)}
+        agreements = Agreement.__table__
+        session.execute(
+            update(agreements).where(agreements.c.id == bindparam("aid"))
+            .values(signal_tolerance_percent=bindparam("tolerance")),
+            [{"aid": rows[row], "tolerance": tolerance}
+             for row, tolerance in data.tolerances.items()])
+    session.expire_all()
+    return len(referrals)
+
+
+def _enum(kind, value: str | None):
+    return None if value is None else kind(value)
 
 
 def _prepare_folder(folder: Path) -> None:

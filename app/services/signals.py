@@ -1,0 +1,532 @@
+"""Signals (signalen): evaluate the rules, keep one row per problem, list and handle them.
+
+The rules themselves are pure (``app.signal_rules``); this module loads their facts in a few
+queries per chunk of participants, and keeps the ``signals`` table in step with what they find:
+
+- a problem found for the first time is a new row (status open);
+- found again, its row is updated (never a second row: the key is unique per participant);
+- gone (the payment was booked, the booking undone, the saldo recovered), its row is closed by
+  the program (afgehandeld by 'systeem'); when the same problem comes back, the row reopens;
+- a person's status (in behandeling, afgehandeld, with a note) stays while the problem lasts.
+
+Evaluated after every import, booking, undo and agreement change for the participants touched
+(``refresh_signals`` inside that service's own transaction: one audit row, the action's), for
+everyone once a day at start-up (``evaluate_daily``) and by ``huishoudboekje signals``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.errors import NotFoundError, ValidationError
+from app.models import (
+    SYSTEM_ACTOR,
+    Agreement,
+    BankAccount,
+    BankTransaction,
+    Booking,
+    Category,
+    Employee,
+    Organisation,
+    Participant,
+    Setting,
+    Signal,
+    SignalKind,
+    SignalStatus,
+    Statement,
+    Suggestion,
+)
+from app.models.base import utcnow
+from app.services.unit_of_work import UnitOfWork, snapshot
+from app.signal_rules import (
+    DEFAULT_MARGIN_DAYS,
+    AgreementFacts,
+    BookedPayment,
+    Coverage,
+    ParticipantFacts,
+    QueuedPayment,
+    evaluate,
+)
+from app.signal_rules import Thresholds as SignalThresholds
+
+OPEN_STATES = (SignalStatus.OPEN, SignalStatus.IN_PROGRESS)
+CHUNK = 2000  # participants per round of queries
+EVALUATED_ON_KEY = "signalen.geevalueerd_op"
+
+# Setting keys of the thresholds (Dutch, as a beheerder sees them in the settings table).
+MARGIN_KEY = "signalen.marge_dagen."
+THRESHOLD_KEYS = {
+    "tolerance_percent": "signalen.afwijking_procent",
+    "negative_months": "signalen.negatief_maanden",
+    "shortfall_months": "signalen.tekort_maanden",
+    "forecast_weeks": "signalen.verwachting_weken",
+    "employer_missing_periods": "signalen.salaris_perioden",
+    "progress_talk_months": "signalen.gesprek_maanden",
+}
+# Plausible limits per threshold: (label, lowest, highest).
+LIMITS = {
+    "margin_days": ("marge", 0, 120),
+    "tolerance_percent": ("afwijking", 0, 100),
+    "negative_months": ("maanden negatief", 1, 24),
+    "shortfall_months": ("maanden vaste lasten", 1, 12),
+    "forecast_weeks": ("weken vooruit", 1, 26),
+    "employer_missing_periods": ("perioden zonder salaris", 1, 12),
+    "progress_talk_months": ("maanden tussen gesprekken", 1, 24),
+}
+# The dossier tab that shows what a signal is about.
+TAB_OF_KIND = {
+    SignalKind.PAYMENT_MISSING: "afspraken",
+    SignalKind.AMOUNT_OFF: "boekingen",
+    SignalKind.DUPLICATE: "boekingen",
+    SignalKind.SALDO_NEGATIVE: "boekingen",
+    SignalKind.SHORTFALL: "boekingen",
+    SignalKind.BUFFER_EXCEEDED: "boekingen",
+    SignalKind.SALDO_FORECAST: "afspraken",
+    SignalKind.PROGRESS_TALK_DUE: "voortgang",
+    SignalKind.EMPLOYER_NOT_PAYING: "afspraken",
+}
+
+
+def default_thresholds() -> SignalThresholds:
+    return SignalThresholds()
+
+
+# -- Thresholds (Instellingen › Signalen) --------------------------------------------------------
+
+
+def load_thresholds(session: Session) -> SignalThresholds:
+    stored = dict(session.execute(
+        select(Setting.key, Setting.value).where(Setting.key.like("signalen.%"))).all())
+    defaults = SignalThresholds()
+    margins = dict(defaults.margin_days)
+    for frequency in margins:
+        value = stored.get(MARGIN_KEY + frequency)
+        if value is not None and value.strip().isdigit():
+            margins[frequency] = int(value)
+    values: dict = {"margin_days": margins}
+    for name, key in THRESHOLD_KEYS.items():
+        if key not in stored:
+            continue
+        try:
+            values[name] = (Decimal(stored[key]) if name == "tolerance_percent"
+                            else int(stored[key]))
+        except (InvalidOperation, ValueError):
+            continue  # a hand-edited value that is no number: keep the default
+    return replace(defaults, **values)
+
+
+def clean_thresholds(thresholds: SignalThresholds) -> SignalThresholds:
+    """The thresholds as numbers within their limits, or a ValidationError naming the field."""
+    def number(name: str, value, label: str | None = None, whole: bool = True):
+        label = label or LIMITS[name][0]
+        _label, low, high = LIMITS[name]
+        try:
+            text = str(value).strip().replace(",", ".")
+            parsed = int(text) if whole else Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise ValidationError(f"Ongeldige {label}: {value!r} (een getal)", name) from None
+        if not low <= parsed <= high:
+            raise ValidationError(f"Ongeldige {label}: {value} (tussen {low} en {high})", name)
+        return parsed
+
+    margins = {frequency: number("margin_days", thresholds.margin_days.get(frequency, days),
+                                 f"marge {frequency}")
+               for frequency, days in DEFAULT_MARGIN_DAYS.items()}
+    values = {name: number(name, getattr(thresholds, name),
+                           whole=name != "tolerance_percent") for name in THRESHOLD_KEYS}
+    return SignalThresholds(margin_days=margins, **values)
+
+
+def save_thresholds(uow: UnitOfWork, thresholds: SignalThresholds, *,
+                    on: date | None = None) -> EvaluationOutcome:
+    """Store the thresholds and evaluate everyone again with them (one transaction)."""
+    cleaned = clean_thresholds(thresholds)
+    with uow:
+        session = uow.session
+        before = _threshold_texts(load_thresholds(session))
+        after = _threshold_texts(cleaned)
+        for key, value in after.items():
+            setting = session.get(Setting, key)
+            if setting is None:
+                session.add(Setting(key=key, value=value))
+            else:
+                setting.value = value
+        outcome = refresh_signals(session, None, on or date.today(), cleaned)
+        changed = [k for k in after if before.get(k) != after[k]]
+        uow.record("signaaldrempels gewijzigd", Setting.__tablename__, "signalen",
+                   before={k: before[k] for k in changed}, after={
+                       **{k: after[k] for k in changed}, "signalen": outcome.as_dict()})
+        uow.commit()
+    return outcome
+
+
+def _threshold_texts(thresholds: SignalThresholds) -> dict[str, str]:
+    texts = {MARGIN_KEY + f: str(d) for f, d in thresholds.margin_days.items()}
+    for name, key in THRESHOLD_KEYS.items():
+        value = getattr(thresholds, name)
+        texts[key] = f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+    return texts
+
+
+# -- Evaluation ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationOutcome:
+    participants: int = 0
+    opened: int = 0
+    updated: int = 0
+    closed: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.participants} deelnemers bekeken: {self.opened} signalen nieuw of "
+                f"heropend, {self.updated} bijgewerkt, {self.closed} opgelost")
+
+    def as_dict(self) -> dict:
+        return {"deelnemers": self.participants, "nieuw": self.opened,
+                "bijgewerkt": self.updated, "opgelost": self.closed}
+
+    def __add__(self, other: EvaluationOutcome) -> EvaluationOutcome:
+        return EvaluationOutcome(*(getattr(self, f.name) + getattr(other, f.name)
+                                   for f in fields(self)))
+
+
+def evaluate_signals(uow: UnitOfWork, on: date | None = None,
+                     participant_ids: Iterable[int] | None = None) -> EvaluationOutcome:
+    """``huishoudboekje signals``: evaluate everyone (or these participants) as of ``on``."""
+    on = on or date.today()
+    with uow:
+        session = uow.session
+        outcome = refresh_signals(session, participant_ids, on)
+        _set_setting(session, EVALUATED_ON_KEY, on.isoformat())
+        uow.record("signalen geëvalueerd", Signal.__tablename__, None,
+                   after={"op": on.isoformat(), **outcome.as_dict()})
+        uow.commit()
+    return outcome
+
+
+def evaluate_daily(uow: UnitOfWork, today: date | None = None) -> EvaluationOutcome | None:
+    """At start-up: evaluate everyone once a day (None when it was done today already)."""
+    today = today or date.today()
+    with uow.db.read() as session:
+        last = session.scalar(select(Setting.value).where(Setting.key == EVALUATED_ON_KEY))
+    if last is not None and last >= today.isoformat():
+        return None
+    return evaluate_signals(uow, today)
+
+
+def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
+                    on: date | None = None,
+                    thresholds: SignalThresholds | None = None) -> EvaluationOutcome:
+    """Evaluate inside the caller's transaction (its audit row covers the changes)."""
+    on = on or date.today()
+    thresholds = thresholds or load_thresholds(session)
+    coverage = statement_coverage(session)
+    if participant_ids is None:
+        ids = list(session.scalars(select(Participant.id).order_by(Participant.id)))
+    else:
+        ids = sorted(set(participant_ids))
+    outcome = EvaluationOutcome()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        facts = load_facts(session, chunk, on)
+        findings = {pid: evaluate(facts[pid], coverage, on, thresholds) for pid in chunk}
+        outcome += _keep(session, findings)
+    session.flush()
+    return outcome
+
+
+def statement_coverage(session: Session) -> Coverage | None:
+    """First and last day of the imported statements of the municipal account(s)."""
+    first, last = session.execute(
+        select(func.min(func.coalesce(Statement.period_from, Statement.opening_date)),
+               func.max(func.coalesce(Statement.period_through, Statement.closing_date)))
+        .join(BankAccount, BankAccount.id == Statement.account_id)
+        .where(BankAccount.is_municipal)).one()
+    if first is None or last is None:  # CSV exports carry no period: their entries' dates
+        first, last = session.execute(
+            select(func.min(BankTransaction.booking_date),
+                   func.max(BankTransaction.booking_date))
+            .join(BankAccount, BankAccount.id == BankTransaction.account_id)
+            .where(BankAccount.is_municipal)).one()
+    if first is None or last is None:
+        return None
+    return Coverage(first, last)
+
+
+def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, ParticipantFacts]:
+    """The rules' facts of these participants: four queries, whatever their number."""
+    agreements: dict[int, list[AgreementFacts]] = defaultdict(list)
+    rows = session.execute(
+        select(Agreement.participant_id, Agreement.id, Category.name, Category.kind,
+               Organisation.name, Agreement.description, Agreement.direction,
+               Agreement.frequency, Agreement.day, Agreement.valid_from,
+               Agreement.valid_through, Agreement.amount_cents, Agreement.signal_margin_days,
+               Agreement.signal_tolerance_percent)
+        .join(Category, Category.id == Agreement.category_id)
+        .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
+        .where(Agreement.participant_id.in_(ids), Agreement.valid_from <= on + timedelta(days=70))
+    )
+    for (pid, a_id, category, kind, organisation, description, direction, frequency, day,
+         valid_from, valid_through, amount, margin, tolerance) in rows:
+        agreements[pid].append(AgreementFacts(
+            a_id, agreement_label(category, organisation, description),
+            direction.value == "inkomst", category, kind.value, frequency.value, day,
+            valid_from, valid_through, amount, margin, tolerance))
+    payments: dict[int, list[BookedPayment]] = defaultdict(list)
+    moves: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for pid, a_id, day, cents in session.execute(
+        select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+               Booking.amount_cents)
+        .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
+    ):
+        moves[pid].append((day, cents))
+        if a_id is not None:
+            payments[pid].append(BookedPayment(a_id, day, cents))
+    # Keyed per (participant, transaction): one payment suggested to two participants
+    # waits in the queue for each of them.
+    queued_agreements: dict[tuple[int, int], set[int]] = defaultdict(set)
+    queued_rows: dict[tuple[int, int], tuple[date, int]] = {}
+    for pid, t_id, a_id, day, cents in session.execute(
+        select(Agreement.participant_id, BankTransaction.id, Suggestion.agreement_id,
+               BankTransaction.booking_date, BankTransaction.amount_cents)
+        .join(Suggestion, Suggestion.transaction_id == BankTransaction.id)
+        .join(Agreement, Agreement.id == Suggestion.agreement_id)
+        .where(BankTransaction.is_open, Agreement.participant_id.in_(ids))
+    ):
+        queued_agreements[pid, t_id].add(a_id)
+        queued_rows[pid, t_id] = (day, cents)
+    queued: dict[int, list[QueuedPayment]] = defaultdict(list)
+    for (pid, t_id), (day, cents) in queued_rows.items():
+        queued[pid].append(
+            QueuedPayment(t_id, day, cents, frozenset(queued_agreements[pid, t_id])))
+    facts = {}
+    for pid, status, buffer, talk in session.execute(
+        select(Participant.id, Participant.status, Participant.buffer_limit_cents,
+               Participant.next_progress_talk).where(Participant.id.in_(ids))
+    ):
+        facts[pid] = ParticipantFacts(
+            pid, status.value, buffer, talk, tuple(agreements[pid]), tuple(payments[pid]),
+            tuple(moves[pid]), tuple(queued[pid]))
+    return facts
+
+
+def agreement_label(category: str, organisation: str | None, description: str | None) -> str:
+    other = organisation or description
+    return f"{category} – {other}" if other else category
+
+
+def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
+    """Make the table say what the rules found for these participants."""
+    existing: dict[tuple[int, str], Signal] = {
+        (s.participant_id, s.key): s
+        for s in session.scalars(select(Signal).where(Signal.participant_id.in_(findings)))
+    }
+    now = utcnow()
+    opened = updated = closed = 0
+    found_keys = set()
+    for pid, items in findings.items():
+        for finding in items:
+            found_keys.add((pid, finding.key))
+            signal = existing.get((pid, finding.key))
+            values = {"kind": SignalKind(finding.kind), "agreement_id": finding.agreement_id,
+                      "transaction_id": finding.transaction_id, "message": finding.message,
+                      "expected_date": finding.expected_date,
+                      "expected_cents": finding.expected_cents,
+                      "found_cents": finding.found_cents}
+            if signal is None:
+                session.add(Signal(participant_id=pid, key=finding.key, status=SignalStatus.OPEN,
+                                   active=True, created_at=now, updated_at=now, **values))
+                opened += 1
+                continue
+            if not signal.active:  # the problem went away and is back
+                signal.active = True
+                signal.status = SignalStatus.OPEN
+                signal.status_at, signal.status_by = now, SYSTEM_ACTOR
+                signal.status_note = "Het probleem is terug."
+                signal.updated_at = now
+                opened += 1
+            if any(getattr(signal, k) != v for k, v in values.items()):
+                for key, value in values.items():
+                    setattr(signal, key, value)
+                signal.updated_at = now
+                updated += 1
+    for key, signal in existing.items():
+        if signal.active and key not in found_keys:
+            signal.active = False
+            signal.updated_at = now
+            if signal.status != SignalStatus.RESOLVED:
+                signal.status = SignalStatus.RESOLVED
+                signal.status_at, signal.status_by = now, SYSTEM_ACTOR
+                signal.status_note = "Opgelost: het probleem is er niet meer."
+            closed += 1
+    return EvaluationOutcome(len(findings), opened, updated, closed)
+
+
+def _set_setting(session: Session, key: str, value: str) -> None:
+    setting = session.get(Setting, key)
+    if setting is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        setting.value = value
+
+
+# -- Listing and handling ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignalRow:
+    id: int
+    participant_id: int
+    number: str
+    participant_name: str
+    contact_employee_id: int | None
+    contact_name: str | None
+    agreement_id: int | None
+    agreement_label: str | None
+    kind: SignalKind
+    status: SignalStatus
+    active: bool
+    message: str
+    expected_date: date | None
+    expected_cents: int | None
+    found_cents: int | None
+    transaction_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    status_by: str | None
+    status_note: str | None
+    status_at: datetime | None
+    tab: str
+
+    def age_days(self, on: date | None = None) -> int:
+        return ((on or date.today()) - self.created_at.date()).days
+
+
+def list_signals(session: Session, *, kinds: Iterable[SignalKind] | None = None,
+                 statuses: Iterable[SignalStatus] | None = OPEN_STATES,
+                 employee_id: int | None = None, min_age_days: int | None = None,
+                 max_age_days: int | None = None, first_employee_id: int | None = None,
+                 participant_id: int | None = None, on: date | None = None) -> list[SignalRow]:
+    """Signals, newest first; ``first_employee_id``: that employee's participants first."""
+    on = on or date.today()
+    contact = aliased(Employee)
+    query = (
+        select(Signal, Participant.number, Participant.initials, Participant.first_name,
+               Participant.infix, Participant.last_name, Participant.contact_employee_id,
+               contact.name, Category.name, Organisation.name, Agreement.description)
+        .join(Participant, Participant.id == Signal.participant_id)
+        .outerjoin(contact, contact.id == Participant.contact_employee_id)
+        .outerjoin(Agreement, Agreement.id == Signal.agreement_id)
+        .outerjoin(Category, Category.id == Agreement.category_id)
+        .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
+    )
+    if kinds is not None:
+        query = query.where(Signal.kind.in_(list(kinds)))
+    if statuses is not None:
+        query = query.where(Signal.status.in_(list(statuses)))
+    if employee_id is not None:
+        query = query.where(Participant.contact_employee_id == employee_id)
+    if participant_id is not None:
+        query = query.where(Signal.participant_id == participant_id)
+    if min_age_days is not None:  # created on or before this day
+        query = query.where(Signal.created_at < _day_start(on - timedelta(min_age_days - 1)))
+    if max_age_days is not None:
+        query = query.where(Signal.created_at >= _day_start(on - timedelta(max_age_days)))
+    order = [Signal.created_at.desc(), Signal.id.desc()]
+    if first_employee_id is not None:
+        order.insert(0, case((Participant.contact_employee_id == first_employee_id, 0),
+                             else_=1))
+    rows = []
+    for (signal, number, initials, first, infix, last, contact_id, contact_name, category,
+         organisation, description) in session.execute(query.order_by(*order)):
+        name = " ".join(p for p in (first or initials, infix, last) if p)
+        rows.append(SignalRow(
+            signal.id, signal.participant_id, number, name, contact_id, contact_name,
+            signal.agreement_id,
+            agreement_label(category, organisation, description) if category else None,
+            signal.kind, signal.status, signal.active, signal.message, signal.expected_date,
+            signal.expected_cents, signal.found_cents, signal.transaction_id,
+            signal.created_at, signal.updated_at, signal.status_by, signal.status_note,
+            signal.status_at, TAB_OF_KIND.get(signal.kind, "signalen")))
+    return rows
+
+
+def _day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)
+
+
+def open_signal_count(session: Session, employee_id: int | None = None) -> int:
+    query = select(func.count()).select_from(Signal).where(Signal.status.in_(OPEN_STATES))
+    if employee_id is not None:
+        query = query.join(Participant, Participant.id == Signal.participant_id).where(
+            Participant.contact_employee_id == employee_id)
+    return session.scalar(query) or 0
+
+
+STATUS_ACTIONS = {SignalStatus.IN_PROGRESS: "signaal in behandeling",
+                  SignalStatus.RESOLVED: "signaal afgehandeld",
+                  SignalStatus.OPEN: "signaal heropend"}
+
+
+def set_signal_status(uow: UnitOfWork, signal_id: int, status: SignalStatus,
+                      note: str) -> None:
+    """Take a signal in treatment, resolve it (a note is required) or reopen it."""
+    status = SignalStatus(status)
+    note = (note or "").strip()
+    if status == SignalStatus.RESOLVED and not note:
+        raise ValidationError("Schrijf kort op hoe het signaal is afgehandeld.", "note")
+    if len(note) > 2000:
+        raise ValidationError("De notitie is te lang (hoogstens 2000 tekens).", "note")
+    with uow:
+        signal = uow.session.get(Signal, signal_id)
+        if signal is None:
+            raise NotFoundError(f"Signaal {signal_id} bestaat niet (meer).")
+        if signal.status == status and status == SignalStatus.RESOLVED:
+            raise ValidationError("Dit signaal is al afgehandeld.", "status")
+        before = snapshot(signal, exclude=("message",))
+        signal.status = status
+        signal.status_at = utcnow()
+        signal.status_by = uow.actor
+        signal.status_note = note or None
+        uow.record(STATUS_ACTIONS[status], signal, before=_status_part(before),
+                   after=_status_part(snapshot(signal)))
+        uow.commit()
+
+
+def _status_part(values: dict) -> dict:
+    return {k: values.get(k) for k in ("participant_id", "kind", "key", "status", "status_by",
+                                       "status_note")}
+
+
+def participants_of_transactions(session: Session, transaction_ids: Iterable[int]) -> set[int]:
+    """Whose signals a change to these transactions may touch: the participants they are
+    booked to and those of the agreements they are suggested for."""
+    ids = list(transaction_ids)
+    if not ids:
+        return set()
+    found: set[int] = set()
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        found.update(session.scalars(select(Booking.participant_id).where(
+            Booking.transaction_id.in_(chunk), Booking.participant_id.is_not(None))))
+        found.update(session.scalars(
+            select(Agreement.participant_id).join(
+                Suggestion, Suggestion.agreement_id == Agreement.id)
+            .where(Suggestion.transaction_id.in_(chunk))))
+    return found
+
+
+__all__ = [
+    "EvaluationOutcome", "SignalRow", "SignalThresholds", "clean_thresholds",
+    "default_thresholds", "evaluate_daily", "evaluate_signals", "list_signals",
+    "load_thresholds", "open_signal_count", "participants_of_transactions", "refresh_signals",
+    "save_thresholds", "set_signal_status", "statement_coverage",
+]
