@@ -37,6 +37,7 @@ from app.models import (
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
+from app.services.signals import evaluate_signals
 from app.services.statement_import import ImportOutcome, store_statements
 from app.services.unit_of_work import UnitOfWork
 
@@ -134,6 +135,8 @@ def create_demo(
     outcomes = _import_statements(uow, statements, statements_folder)
     summary.statements = sum(len(o.statements) for o in outcomes)
     summary.transactions = sum(o.new_entries for o in outcomes)
+    # As of the demo's own date, so that a demo made for another day shows its signals too.
+    evaluate_signals(uow, on=data.today)
     return summary
 
 
