@@ -5,16 +5,19 @@
 episode). The service (``app.services.signals``) loads the facts, keeps one row per key and
 closes the rows whose problem is gone; everything about *when* something is a problem lives here.
 
-Payment periods. A payment due on day D with margin M (days it may be late) counts for D when
-it is booked in (D' + M, D + M], D' the due day before D. So a payment one day inside the
-margin counts, one day outside it counts for the next period (and D stays missing). A period is
-judged only when the imported statements cover it: D on or after the first statement day and
-D + M on or before the last one (no history before the first statement, no "missing" for days
-not imported yet).
+Payment periods. Each booked payment of an agreement belongs to the due day nearest to it,
+where being late within the margin M (days a payment may be late) counts as on time and a tie
+goes to the later due day (payers pay early rather than a period late). So a rent paid one day
+inside the margin counts for its month, a late one fills its own month once it is booked (the
+signal closes), and a payment early for next month is not a double one. A due day D is missing
+when nothing belongs to it; it is judged only when the imported statements cover it: D on or
+after the first statement day and D + M on or before the last one and before today (no history
+before the first statement, no "missing" for days not imported yet).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ DEFAULT_MARGIN_DAYS = {"week": 5, "4-weken": 5, "maand": 7, "kwartaal": 31, "jaa
 # Payments per month of each frequency, for "two months of fixed costs".
 PER_MONTH = {"week": Decimal(52) / 12, "4-weken": Decimal(13) / 12, "maand": Decimal(1),
              "kwartaal": Decimal(1) / 3, "jaar": Decimal(1) / 12}
+PERIOD_DAYS = {"week": 7, "4-weken": 28, "maand": 31, "kwartaal": 92, "jaar": 366}  # at most
 EXIT_CRITERION = "Dit is een uitstapcriterium van de gemeente: bespreek het met de deelnemer."
 SALARY_CATEGORIES = frozenset({"salaris", "loon"})
 
@@ -156,8 +160,7 @@ def evaluate(facts: ParticipantFacts, coverage: Coverage | None, on: date,
 @dataclass
 class _Period:
     due: date
-    start: date  # first day that counts (D' + M + 1)
-    end: date  # last day that counts (D + M)
+    end: date  # last day on time (D + M)
     booked: list[BookedPayment]
 
 
@@ -175,15 +178,24 @@ def tolerance_of(agreement: AgreementFacts, thresholds: Thresholds) -> Decimal:
 
 def _periods(agreement: AgreementFacts, margin: int, first: date, last: date,
              payments: list[BookedPayment]) -> list[_Period]:
-    periods = []
-    for due in due_dates(agreement.schedule, first, last):
-        start = previous_due_date(agreement.schedule, due) + timedelta(days=margin + 1)
-        periods.append(_Period(due, start, due + timedelta(days=margin), []))
+    """Every due day from a period before ``first`` to a period after ``last`` (and after
+    the payments), with the payments that belong to it."""
+    days = [first, last, *(p.day for p in payments)]
+    reach = timedelta(days=PERIOD_DAYS.get(agreement.frequency, 366) + margin)
+    periods = [_Period(due, due + timedelta(days=margin), []) for due in
+               due_dates(agreement.schedule, min(days) - reach, max(days) + reach)]
+    dues = [period.due for period in periods]
     for payment in payments:
-        for period in periods:
-            if period.start <= payment.day <= period.end:
-                period.booked.append(payment)
-                break
+        at = bisect_left(dues, payment.day)  # dues[at] is the first due on or after the day
+        later = periods[at] if at < len(periods) else None
+        earlier = periods[at - 1] if at > 0 else None
+        if earlier is None and later is None:
+            continue  # outside the agreement's validity
+        if later is not None and (earlier is None or later.due - payment.day <=
+                                  max(payment.day - earlier.end, timedelta(0))):
+            later.booked.append(payment)
+        else:
+            earlier.booked.append(payment)
     return periods
 
 
@@ -194,7 +206,8 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     # and before today.
     last_judged = min(coverage.last, on - timedelta(days=1)) - timedelta(days=margin)
     payments = [p for p in facts.payments if p.agreement_id == agreement.id]
-    periods = _periods(agreement, margin, coverage.first, last_judged, payments)
+    periods = [p for p in _periods(agreement, margin, coverage.first, last_judged, payments)
+               if coverage.first <= p.due <= last_judged]
     findings: list[Finding] = []
     tolerance = tolerance_of(agreement, thresholds)
     expected = agreement.amount_cents
@@ -236,7 +249,9 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     for period in missing:
         if period in salary_run:
             continue
-        waiting = next((q for q in queued if q.day >= period.start), None)
+        # Not the payment of the period before (paid on time for that one).
+        previous_end = previous_due_date(agreement.schedule, period.due) + timedelta(margin)
+        waiting = next((q for q in queued if q.day > previous_end), None)
         key = f"{PAYMENT_MISSING}:{agreement.id}:{period.due.isoformat()}"
         deadline = short_date(period.end)
         if waiting is not None:
@@ -371,13 +386,10 @@ def _forecast(facts: ParticipantFacts, saldo: int, on: date,
     last = on + timedelta(weeks=thresholds.forecast_weeks)
     coming: list[tuple[date, int, AgreementFacts]] = []
     for agreement in facts.agreements:
-        margin = margin_of(agreement, thresholds)
-        booked = [p.day for p in facts.payments if p.agreement_id == agreement.id]
-        for due in due_dates(agreement.schedule, on + timedelta(days=1), last):
-            start = previous_due_date(agreement.schedule, due) + timedelta(days=margin + 1)
-            if any(start <= day <= on for day in booked):
-                continue  # paid early
-            coming.append((due, agreement.signed_cents, agreement))
+        payments = [p for p in facts.payments if p.agreement_id == agreement.id and p.day <= on]
+        for period in _periods(agreement, margin_of(agreement, thresholds), on, last, payments):
+            if on < period.due <= last and not period.booked:  # not paid early
+                coming.append((period.due, agreement.signed_cents, agreement))
     coming.sort(key=lambda item: (item[0], item[1]))
     running = saldo
     for due, cents, agreement in coming:

@@ -401,9 +401,10 @@ def test_create_demo_stores_everything_in_one_audited_transaction(db, uow):
 
     rows = audit_rows(db)
     # One audit row for all dossiers; then the account and each month's statement import,
-    # each its own service call as a clerk's would be.
+    # each its own service call as a clerk's would be; then the signals as of the demo's date.
     assert [r.action for r in rows] == [
-        AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3]
+        AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3,
+        "signalen geëvalueerd"]
     after = audit_json(rows[0], "after")
     assert after["seed"] == 3 and after["participants"] == 50
     assert after["agreements"] == len(expected.book.agreements)
