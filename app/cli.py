@@ -11,6 +11,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import platformdirs
@@ -103,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         "bookings", help="alle transacties met hun boekingen als CSV")
     export_bookings.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     export_bookings.set_defaults(run=run_export_bookings)
+
+    signals = commands.add_parser(
+        "signals", help="evalueer de signalen en schrijf de open signalen als CSV")
+    signals.add_argument("--on", type=_iso_date, metavar="JJJJ-MM-DD",
+                         help="evalueer per deze datum (standaard vandaag)")
+    signals.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    signals.set_defaults(run=run_signals)
 
     overviews = commands.add_parser(
         "overviews", help="maak de papieren overzichten van een maand (PDF of Excel)",
@@ -248,6 +256,30 @@ def run_export_bookings(args) -> int:
     except OSError as exc:
         raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
     print(f"{count} regels geschreven naar {args.out}")
+    return 0
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"geen geldige datum: {text!r} (schrijf JJJJ-MM-DD, bijv. 2026-11-30)") from None
+
+
+def run_signals(args) -> int:
+    """Evaluate everyone as of --on (stored, audited), then write the open signals."""
+    from app.reports.signals_csv import write_signals_csv
+    from app.services.signals import evaluate_signals, signal_export_rows
+
+    db = open_database(args)
+    outcome = evaluate_signals(db.unit_of_work(), args.on)
+    try:
+        with db.read() as session, args.out.open("w", encoding="utf-8", newline="") as out:
+            count = write_signals_csv(signal_export_rows(session, args.on), out)
+    except OSError as exc:
+        raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
+    print(f"{outcome.summary()}; {count} open signalen geschreven naar {args.out}")
     return 0
 
 

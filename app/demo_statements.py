@@ -448,8 +448,8 @@ class _Generator:
         ]
         taken: set[str] = set()
         chosen: dict[int, str] = {}
-        # A name without a number from a payroll that also missed someone's salary: which
-        # employee's money it is would be anybody's guess. One name per payroll, too.
+        # A name without a number from a payroll that also missed or stopped someone's salary:
+        # which employee's money it is would be anybody's guess. One name per payroll, too.
         employers: set[object] = set()
         for kind, candidates, wanted, biggest in plans:
             candidates = list(candidates)
@@ -462,7 +462,7 @@ class _Generator:
                     continue
                 if wanted and number not in taken:
                     taken.add(number)
-                    if kind in (SALARY_SKIPPED, NAME_ONLY):
+                    if kind in (EMPLOYER_NOT_PAYING, SALARY_SKIPPED, NAME_ONLY):
                         employers.add(agreement.organisation)
                     chosen[agreement.row] = kind
                     wanted -= 1

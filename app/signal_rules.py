@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from app.formatting import euro, short_date
-from app.schedule import Schedule, add_months, due_dates, previous_due_date
+from app.schedule import Schedule, add_months, due_dates
 
 # The kinds, as app.models.SignalKind values (this module stays free of the ORM).
 PAYMENT_MISSING = "betaling ontbreekt"
@@ -161,7 +161,8 @@ def evaluate(facts: ParticipantFacts, coverage: Coverage | None, on: date,
 class _Period:
     due: date
     end: date  # last day on time (D + M)
-    booked: list[BookedPayment]
+    booked: list[BookedPayment] = field(default_factory=list)
+    queued: list[QueuedPayment] = field(default_factory=list)  # waiting in the queue
 
 
 def margin_of(agreement: AgreementFacts, thresholds: Thresholds) -> int:
@@ -177,26 +178,31 @@ def tolerance_of(agreement: AgreementFacts, thresholds: Thresholds) -> Decimal:
 
 
 def _periods(agreement: AgreementFacts, margin: int, first: date, last: date,
-             payments: list[BookedPayment]) -> list[_Period]:
+             payments: list[BookedPayment], queued: list[QueuedPayment] = ()) -> list[_Period]:
     """Every due day from a period before ``first`` to a period after ``last`` (and after
-    the payments), with the payments that belong to it."""
-    days = [first, last, *(p.day for p in payments)]
+    the payments), with the payments (booked and waiting in the queue) that belong to it."""
+    days = [first, last, *(p.day for p in payments), *(q.day for q in queued)]
     reach = timedelta(days=PERIOD_DAYS.get(agreement.frequency, 366) + margin)
-    periods = [_Period(due, due + timedelta(days=margin), []) for due in
+    periods = [_Period(due, due + timedelta(days=margin)) for due in
                due_dates(agreement.schedule, min(days) - reach, max(days) + reach)]
     dues = [period.due for period in periods]
     for payment in payments:
-        at = bisect_left(dues, payment.day)  # dues[at] is the first due on or after the day
-        later = periods[at] if at < len(periods) else None
-        earlier = periods[at - 1] if at > 0 else None
-        if earlier is None and later is None:
-            continue  # outside the agreement's validity
-        if later is not None and (earlier is None or later.due - payment.day <=
-                                  max(payment.day - earlier.end, timedelta(0))):
-            later.booked.append(payment)
-        else:
-            earlier.booked.append(payment)
+        if (period := _period_of(periods, dues, payment.day)) is not None:
+            period.booked.append(payment)
+    for waiting in queued:
+        if (period := _period_of(periods, dues, waiting.day)) is not None:
+            period.queued.append(waiting)
     return periods
+
+
+def _period_of(periods: list[_Period], dues: list[date], day: date) -> _Period | None:
+    at = bisect_left(dues, day)  # dues[at] is the first due on or after the day
+    later = periods[at] if at < len(periods) else None
+    earlier = periods[at - 1] if at > 0 else None
+    if later is not None and (earlier is None or
+                              later.due - day <= max(day - earlier.end, timedelta(0))):
+        return later
+    return earlier  # None: outside the agreement's validity
 
 
 def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, coverage: Coverage,
@@ -206,7 +212,8 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     # and before today.
     last_judged = min(coverage.last, on - timedelta(days=1)) - timedelta(days=margin)
     payments = [p for p in facts.payments if p.agreement_id == agreement.id]
-    periods = [p for p in _periods(agreement, margin, coverage.first, last_judged, payments)
+    periods = [p for p in _periods(agreement, margin, coverage.first, last_judged, payments,
+                                   _queued_for(facts, agreement))
                if coverage.first <= p.due <= last_judged]
     findings: list[Finding] = []
     tolerance = tolerance_of(agreement, thresholds)
@@ -245,17 +252,13 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     if not missing:
         return findings
     salary_run = _salary_run(agreement, periods, missing, thresholds)
-    queued = _queued_for(facts, agreement)
     for period in missing:
         if period in salary_run:
             continue
-        # Not the payment of the period before (paid on time for that one).
-        previous_end = previous_due_date(agreement.schedule, period.due) + timedelta(margin)
-        waiting = next((q for q in queued if q.day > previous_end), None)
+        waiting = period.queued[0] if period.queued else None
         key = f"{PAYMENT_MISSING}:{agreement.id}:{period.due.isoformat()}"
         deadline = short_date(period.end)
         if waiting is not None:
-            queued.remove(waiting)
             findings.append(Finding(
                 key, PAYMENT_MISSING,
                 f"{agreement.label}: de betaling van {short_date(waiting.day)} "
@@ -292,7 +295,7 @@ def _salary_run(agreement: AgreementFacts, periods: list[_Period], missing: list
         return []
     run: list[_Period] = []
     for period in reversed(periods):
-        if period.booked:
+        if period.booked or period.queued:
             break
         run.append(period)
     run.reverse()

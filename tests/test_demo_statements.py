@@ -515,7 +515,8 @@ def test_create_demo_imports_three_months_of_statements_each_entry_once(db, uow,
     for file in files:
         assert file.sha256 == sha256_of(folder / file.file_name)
     assert [r.action for r in audit_rows(db)] == [
-        AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3]
+        AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3,
+        "signalen geëvalueerd"]
 
     before = (count(db, Participant), count(db, BankTransaction), len(audit_rows(db)))
     with pytest.raises(UserError, match="al deelnemers"):

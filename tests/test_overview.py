@@ -6,15 +6,17 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from app.errors import ValidationError
-from app.models import Signal, SignalKind
+from app.models import Signal, SignalKind, SignalStatus
 from app.reports.overview_data import Address, period_months
 from app.reports.overview_table import BALANCE, SALDO_BEGIN, SALDO_END, month_table
 from app.services.bookings import undo_bookings
 from app.services.overview import overview_data, parse_month, select_participants
 from app.services.participants import update_participant
 from app.services.saldo import saldo_cents
+from app.services.signals import set_signal_status
 from tests import overview_scenario as golden
 
 
@@ -107,19 +109,34 @@ def test_undone_booking_leaves_the_overview(db, scenario):
     assert data.saldo_cents == 27372 - 73750
 
 
-def test_open_signals_become_notices(db, scenario):
+def test_open_signals_of_the_month_become_notices(db, scenario):
+    # The scenario's own signals of October (evaluated by the imports and bookings): the
+    # extra UWV payments and the second leefgeld are double, the water of 3 October missing.
+    data = read(db, scenario)
+    assert {(n.kind, n.organisation, n.expected_date) for n in data.notices} == {
+        ("dubbele betaling", None, date(2026, 10, 2)),
+        ("dubbele betaling", "UWV", date(2026, 10, 1)),
+        ("betaling ontbreekt", "Vitens", date(2026, 10, 3)),
+    }
+    with db.read() as session:
+        water = session.scalar(select(Signal).where(
+            Signal.agreement_id == scenario.agreements["vitens"], Signal.active,
+            Signal.expected_date == date(2026, 10, 3)))
+    set_signal_status(db.unit_of_work("fo"), water.id, SignalStatus.RESOLVED,
+                      "Vitens heeft de rekening verschoven")
     with db.unit_of_work("t") as uow:
         uow.session.add_all([
-            Signal(participant_id=scenario.participant_id, agreement_id=scenario.agreements["uwv"],
-                   kind=SignalKind.PAYMENT_MISSING, key="t:1", message="WW ontbreekt",
-                   expected_date=date(2026, 11, 1)),
             Signal(participant_id=scenario.participant_id, kind=SignalKind.SALDO_NEGATIVE,
-                   key="t:2", message="intern: saldo negatief"),
+                   key="t:2", message="intern: saldo negatief", active=True),
+            Signal(participant_id=scenario.participant_id, agreement_id=scenario.agreements["zz"],
+                   kind=SignalKind.PAYMENT_MISSING, key="t:3", message="november",
+                   expected_date=date(2026, 11, 28), active=True),
         ])
         uow.record("signalen aangemaakt", "signals", None)
         uow.commit()
-    data = read(db, scenario)
-    assert [(n.kind, n.organisation) for n in data.notices] == [("betaling ontbreekt", "UWV")]
+    # Resolved by a person, internal, or of another month: not on this month's paper.
+    assert {(n.kind, n.organisation) for n in read(db, scenario).notices} == {
+        ("dubbele betaling", None), ("dubbele betaling", "UWV")}
 
 
 def test_selection_by_paper_preference(db, scenario):

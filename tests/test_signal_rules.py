@@ -137,6 +137,11 @@ def test_a_payment_waiting_in_the_queue_with_this_agreement_is_not_missing():
     refund = QueuedPayment(79, date(2026, 2, 3), 800_00, frozenset({RENT.id}))
     (finding,) = run(replace(facts, queued=(other, refund)))
     assert finding.transaction_id is None and "niet binnengekomen" in finding.message
+    # Missing since January: the payment in the queue is March's, not January's.
+    march = QueuedPayment(80, date(2026, 3, 2), -800_00, frozenset({RENT.id}))
+    found = run(person(RENT, queued=[march]), TO_MID_MARCH, MID_MARCH)
+    assert sorted((f.expected_date, f.transaction_id) for f in found) == [
+        (date(2026, 1, 1), None), (date(2026, 2, 1), None), (date(2026, 3, 1), 80)]
 
 
 def test_an_ended_agreement_and_an_ended_participant_are_not_expected_to_pay():

@@ -22,6 +22,7 @@ from app.models import (
 )
 from app.services import validation
 from app.services.matching import rematch_open_queue
+from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 EDITABLE_FIELDS = (
@@ -146,6 +147,7 @@ def create_agreement(
         session.add(agreement)
         for term in _clean_terms(search_terms):
             agreement.search_terms.append(_new_term(term, uow.actor, learned=False))
+        touch(session, [participant_id])
         uow.record("afspraak aangemaakt", agreement,
                    after={**snapshot(agreement), "zoektermen": list(search_terms)})
         rematch_open_queue(uow)
@@ -166,6 +168,7 @@ def update_agreement(uow: UnitOfWork, agreement_id: int, **changes) -> None:
             agreement.category_id, agreement.mandatory = chosen.id, chosen.mandatory
         _check_agreement(uow.session, agreement)
         before, after = changed(before, snapshot(agreement, exclude=("version",)))
+        touch(uow.session, [agreement.participant_id])
         uow.record("afspraak gewijzigd", agreement, before=before, after=after)
         rematch_open_queue(uow)
         uow.commit()
@@ -179,6 +182,7 @@ def end_agreement(uow: UnitOfWork, agreement_id: int, last_day: date) -> None:
         agreement.valid_through = last_day
         validation.period(agreement.valid_from, last_day)
         before, after = changed(before, snapshot(agreement, exclude=("version",)))
+        touch(uow.session, [agreement.participant_id])
         uow.record("afspraak beëindigd", agreement, before=before, after=after)
         rematch_open_queue(uow)
         uow.commit()

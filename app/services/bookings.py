@@ -37,6 +37,7 @@ from app.models import (
     Participant,
     Suggestion,
 )
+from app.services.signals import touch_transactions
 from app.services.unit_of_work import UnitOfWork, snapshot
 
 
@@ -78,9 +79,12 @@ LOCK_CHUNK = 500
 
 def lock_transaction(session: Session, transaction_id: int,
                      expected_version: int | None = None) -> BankTransaction:
-    """The transaction row, locked for this database transaction."""
+    """The transaction row, locked for this database transaction. FOR NO KEY UPDATE: a signal
+    that refers to a queued transaction (a foreign key) must not wait for this lock, or two
+    clerks refreshing each other's signals deadlock."""
     transaction = session.execute(
-        select(BankTransaction).where(BankTransaction.id == transaction_id).with_for_update()
+        select(BankTransaction).where(BankTransaction.id == transaction_id)
+        .with_for_update(key_share=True)
     ).scalar_one_or_none()
     if transaction is None:
         raise NotFoundError(f"Transactie {transaction_id} bestaat niet (meer).")
@@ -95,6 +99,7 @@ def add_bookings(session: Session, transaction: BankTransaction, parts: list[Boo
     """Book ``parts`` of a locked transaction; refuses parts that do not fit what is left."""
     if not parts:
         raise ValidationError("Kies ten minste één afspraak, deelnemer of rubriek.")
+    touch_transactions(session, [transaction.id])
     if not transaction.is_open and transaction.booked_cents != 0:
         raise ALREADY_BOOKED
     left = transaction.amount_cents - transaction.booked_cents
@@ -128,6 +133,7 @@ def remove_bookings(session: Session, transaction: BankTransaction) -> list[Book
     """Undo every booking of a locked transaction; it returns to the queue. An automatic link
     that a person undid was wrong: the transaction is marked ``manual_only``, so the matcher
     only suggests for it from now on and never silently links it again."""
+    touch_transactions(session, [transaction.id])
     bookings = list(session.scalars(
         select(Booking).where(Booking.transaction_id == transaction.id).order_by(Booking.id)
     ))
@@ -156,6 +162,7 @@ def suggest_again(session: Session, transaction_ids: list[int]) -> None:
     if not transaction_ids:
         return
     decisions = preview_matches(session, transaction_ids)
+    touch_transactions(session, transaction_ids)
     session.execute(delete(Suggestion).where(Suggestion.transaction_id.in_(transaction_ids)))
     session.add_all(
         Suggestion(transaction_id=d.transaction_id, agreement_id=s.agreement_id, rank=rank,
@@ -268,7 +275,7 @@ def accept_top_suggestions(uow: UnitOfWork, transaction_ids: Iterable[int], *,
             chunk = wanted[start:start + LOCK_CHUNK]
             locked = {t.id: t for t in session.scalars(
                 select(BankTransaction).where(BankTransaction.id.in_(chunk))
-                .order_by(BankTransaction.id).with_for_update())}
+                .order_by(BankTransaction.id).with_for_update(key_share=True))}
             ranked: dict[int, list[Suggestion]] = {}
             for suggestion in session.scalars(
                     select(Suggestion).where(Suggestion.transaction_id.in_(chunk))

@@ -59,6 +59,7 @@ from app.services import validation
 from app.services.agreements import fold_category_name
 from app.services.bulk import insert_rows
 from app.services.matching import rematch_open_queue
+from app.services.signals import touch_everyone
 
 if TYPE_CHECKING:
     from app.services.unit_of_work import UnitOfWork
@@ -103,6 +104,7 @@ def import_workbook(uow: UnitOfWork, path: str | Path) -> ImportSummary:
             after={"file_name": path.name, "sha256": sha256_of(path), **summary.as_dict()},
         )
         rematch_open_queue(uow)  # statements imported before their dossiers can link now
+        touch_everyone(uow.session)
         uow.commit()
     return summary
 

@@ -42,6 +42,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.services.bulk import insert_rows
+from app.services.signals import touch_transactions
 from app.services.unit_of_work import UnitOfWork
 
 CHUNK = 5_000  # ids per IN (...) and rows per batch
@@ -114,6 +115,7 @@ class Matcher:
                outcome: MatchOutcome) -> None:
         session = self.session
         ids = [d.transaction_id for d, _version in decided]
+        touch_transactions(session, ids)
         session.execute(delete(Suggestion).where(Suggestion.transaction_id.in_(ids)))
         # A clerk undid an automatic link of a ``manual_only`` transaction: suggest, never
         # link it again.
@@ -175,7 +177,7 @@ class Matcher:
                        t.manual_only).where(
             t.is_open.is_(True), t.booked_cents == 0).order_by(t.id)
         if lock and self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(of=t, skip_locked=True)
+            query = query.with_for_update(of=t, skip_locked=True, key_share=True)
         for column, wanted in ((t.id, transaction_ids), (t.statement_id, statement_ids)):
             if wanted is not None:
                 wanted = list(wanted)

@@ -38,6 +38,7 @@ from app.models import (
     Participant,
     ParticipantStatus,
     Signal,
+    SignalKind,
     SignalStatus,
 )
 from app.reports.letter import LetterSettings, write_letters
@@ -193,7 +194,7 @@ def _read_chunk(session: Session, ids: list[int], month: date, today: date, *,
     saldos = [saldos_cents(session, day, ids) for day in ends]
     bookings = _bookings(session, ids, first, as_of)
     allowances = _allowances(session, [people[i][0] for i in ids if i in people], month, today)
-    notices = _notices(session, ids)
+    notices = _notices(session, ids, this, month_end)
     out: list[OverviewData | Skipped] = []
     for pid in ids:
         if pid not in people:
@@ -289,14 +290,19 @@ def _allowances(session: Session, participants: list[Participant], month: date, 
     return out
 
 
-def _notices(session: Session, ids: list[int]) -> dict[int, list[Notice]]:
+def _notices(session: Session, ids: list[int], first: date, last: date
+             ) -> dict[int, list[Notice]]:
+    """The open problems of this month that the participant should read about (a payment
+    that did not come, a deviating or double one; an overdue progress talk at any time)."""
     query = (
         select(Signal.participant_id, Signal.kind, Organisation.name, Signal.expected_date,
                Signal.expected_cents)
         .outerjoin(Agreement, Signal.agreement_id == Agreement.id)
         .outerjoin(Organisation, Agreement.organisation_id == Organisation.id)
         .where(Signal.participant_id.in_(ids), Signal.status != SignalStatus.RESOLVED,
-               Signal.kind.in_(NOTICE_KINDS))
+               Signal.active, Signal.kind.in_(NOTICE_KINDS),
+               or_(Signal.kind == SignalKind.PROGRESS_TALK_DUE,
+                   Signal.expected_date.between(first, last)))
         .order_by(Signal.participant_id, Signal.id)
     )
     out: dict[int, list[Notice]] = defaultdict(list)

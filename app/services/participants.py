@@ -24,6 +24,7 @@ from app.models import (
 )
 from app.services import validation
 from app.services.accounts import ensure_iban_free, store_account
+from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 S = ParticipantStatus
@@ -185,6 +186,7 @@ def update_participant(
             setattr(participant, key, value)
         _check_allowance_day(participant)
         before, after = changed(before, snapshot(participant, exclude=("updated_at", "version")))
+        touch(uow.session, [participant_id])  # buffer, next talk …
         uow.record("deelnemer gewijzigd", participant, before=before, after=after)
         uow.commit()
 
@@ -229,6 +231,7 @@ def change_status(
         uow.session.add(StatusChange(participant_id=participant.id, status=new_status, date=on,
                                      reason=reason, changed_by=uow.actor))
         before, after = changed(before, snapshot(participant, exclude=("updated_at", "version")))
+        touch(uow.session, [participant_id])
         uow.record(f"status {new_status.value}", participant, before=before, after=after)
         uow.commit()
 

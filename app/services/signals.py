@@ -10,8 +10,10 @@ queries per chunk of participants, and keeps the ``signals`` table in step with 
 - a person's status (in behandeling, afgehandeld, with a note) stays while the problem lasts.
 
 Evaluated after every import, booking, undo and agreement change for the participants touched
-(``refresh_signals`` inside that service's own transaction: one audit row, the action's), for
-everyone once a day at start-up (``evaluate_daily``) and by ``huishoudboekje signals``.
+(the services call ``touch``/``touch_transactions``/``touch_everyone``; the unit of work runs
+the evaluation just before it commits, inside that service's own transaction: one audit row,
+the action's), for everyone once a day at start-up (``evaluate_daily``) and by
+``huishoudboekje signals``.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from app.models import (
     Suggestion,
 )
 from app.models.base import utcnow
-from app.services.unit_of_work import UnitOfWork, snapshot
+from app.reports.signals_csv import SignalExportRow
+from app.services.unit_of_work import BEFORE_COMMIT, UnitOfWork, snapshot
 from app.signal_rules import (
     DEFAULT_MARGIN_DAYS,
     AgreementFacts,
@@ -236,11 +239,62 @@ def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
     outcome = EvaluationOutcome()
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
+        _lock_participants(session, chunk)
         facts = load_facts(session, chunk, on)
         findings = {pid: evaluate(facts[pid], coverage, on, thresholds) for pid in chunk}
         outcome += _keep(session, findings)
     session.flush()
     return outcome
+
+
+def _lock_participants(session: Session, ids: list[int]) -> None:
+    """Two clerks booking for one participant at once evaluate one after the other, so the
+    second sees the first's signal and updates it rather than adding a second (the unique
+    key would refuse it). In id order, so evaluations never wait for each other in a circle;
+    FOR NO KEY UPDATE, so bookings that merely refer to the participant are not held up."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Participant.id).where(Participant.id.in_(ids))
+                        .order_by(Participant.id).with_for_update(key_share=True))
+
+
+# -- the hooks of the other services ---------------------------------------------------------
+
+_TOUCHED = "signals.participants"  # keys in Session.info, the life of one unit of work
+_TOUCHED_TRANSACTIONS = "signals.transactions"
+EVERYONE = "everyone"
+
+
+def touch(session: Session, participant_ids: Iterable[int | None]) -> None:
+    """These participants' signals are evaluated again before this transaction commits."""
+    touched = session.info.setdefault(_TOUCHED, set())
+    if touched != EVERYONE:
+        touched.update(pid for pid in participant_ids if pid is not None)
+    session.info.setdefault(BEFORE_COMMIT, {})["signals"] = _refresh_touched
+
+
+def touch_everyone(session: Session) -> None:
+    """Everyone's (e.g. the statements now cover more days)."""
+    session.info[_TOUCHED] = EVERYONE
+    session.info.setdefault(BEFORE_COMMIT, {})["signals"] = _refresh_touched
+
+
+def touch_transactions(session: Session, transaction_ids: Iterable[int]) -> None:
+    """Call before changing these transactions' bookings or suggestions: the participants
+    they concern now and those they concern at commit are evaluated again."""
+    ids = list(transaction_ids)
+    touch(session, participants_of_transactions(session, ids))
+    session.info.setdefault(_TOUCHED_TRANSACTIONS, set()).update(ids)
+
+
+def _refresh_touched(session: Session) -> None:
+    touched = session.info.pop(_TOUCHED, set())
+    transactions = session.info.pop(_TOUCHED_TRANSACTIONS, set())
+    if touched == EVERYONE:
+        refresh_signals(session, None)
+        return
+    touched |= participants_of_transactions(session, transactions)
+    if touched:
+        refresh_signals(session, touched)
 
 
 def statement_coverage(session: Session) -> Coverage | None:
@@ -405,6 +459,7 @@ class SignalRow:
     status_note: str | None
     status_at: datetime | None
     tab: str
+    category: str | None = None
 
     def age_days(self, on: date | None = None) -> int:
         return ((on or date.today()) - self.created_at.date()).days
@@ -455,8 +510,17 @@ def list_signals(session: Session, *, kinds: Iterable[SignalKind] | None = None,
             signal.kind, signal.status, signal.active, signal.message, signal.expected_date,
             signal.expected_cents, signal.found_cents, signal.transaction_id,
             signal.created_at, signal.updated_at, signal.status_by, signal.status_note,
-            signal.status_at, TAB_OF_KIND.get(signal.kind, "signalen")))
+            signal.status_at, TAB_OF_KIND.get(signal.kind, "signalen"), category))
     return rows
+
+
+def signal_export_rows(session: Session, on: date | None = None) -> list[SignalExportRow]:
+    """The open signals (open and in behandeling) for ``huishoudboekje signals``, by dossier."""
+    rows = sorted(list_signals(session, on=on), key=lambda r: (r.number, r.kind.value,
+                                                                r.expected_date or date.min))
+    return [SignalExportRow(r.number, r.kind.value, r.category, r.expected_date,
+                            r.expected_cents, r.found_cents, r.status.value, r.contact_name,
+                            r.message) for r in rows]
 
 
 def _day_start(day: date) -> datetime:
@@ -528,5 +592,6 @@ __all__ = [
     "EvaluationOutcome", "SignalRow", "SignalThresholds", "clean_thresholds",
     "default_thresholds", "evaluate_daily", "evaluate_signals", "list_signals",
     "load_thresholds", "open_signal_count", "participants_of_transactions", "refresh_signals",
+    "touch", "touch_everyone", "touch_transactions",
     "save_thresholds", "set_signal_status", "statement_coverage",
 ]

@@ -32,6 +32,7 @@ from app.importers.statements import (
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
 from app.services.bulk import insert_rows
 from app.services.matching import Matcher
+from app.services.signals import statement_coverage, touch_everyone
 from app.services.unit_of_work import UnitOfWork
 from app.services.validation import format_iban
 
@@ -145,6 +146,7 @@ def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha
     with uow:
         session = uow.session
         accounts = _municipal_accounts(session)
+        covered = statement_coverage(session)
         matcher = Matcher(session, uow.actor)
         imported = ImportedFile(file_name=file_name[:260], sha256=sha256,
                                 file_format=result.file_format[:20], imported_by=uow.actor)
@@ -157,6 +159,9 @@ def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha
                                  matcher)
             )
             report(f"{file_name}: afschrift {number} van {len(result.statements)} verwerkt")
+        session.flush()
+        if statement_coverage(session) != covered:  # payments due in the new days
+            touch_everyone(session)
         imported.result = json.dumps(outcome.as_dict(), ensure_ascii=False)
         uow.record("bankafschrift geïmporteerd", imported, after={
             "bestand": file_name, "sha256": sha256, "formaat": result.file_format,

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
     from app.db import Database
 
 
+# Session.info key: {name: callable(session)} that commit() runs first, e.g. the signals of the
+# participants this transaction touched (app.services.signals.touch).
+BEFORE_COMMIT = "before_commit"
+
 CONFLICT = ConflictError(
     "Iemand anders heeft dit intussen gewijzigd. Laad het opnieuw en probeer het nog eens."
 )
@@ -92,6 +96,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self._pending, "every service call leaves an audit row"
+        for hook in list(self.session.info.pop(BEFORE_COMMIT, {}).values()):
+            hook(self.session)
         self.session.flush()
         _append_audit(self.session, self.actor, self._pending)
         self.session.commit()
