@@ -162,3 +162,38 @@ def test_settings_register_a_municipal_account_and_an_employee(qtbot, screen):
     for index in range(screen.tabs.count()):
         screen.tabs.setCurrentIndex(index)
         screen.grab().save(str(ARTIFACTS / f"settings_{index}.png"))
+
+
+def test_the_signal_thresholds_are_shown_saved_and_a_bad_one_refused(qtbot, screen, demo_db):
+    from app.models import SignalKind
+    from app.services.signals import list_signals, load_thresholds
+    from tests.helpers import audit_rows
+
+    panel = screen.signals_panel
+    screen.tabs.setCurrentWidget(panel)
+    settle()
+    assert panel.margins["maand"].text() == "7" and panel.margins["jaar"].text() == "61"
+    assert panel.fields["tolerance_percent"].text() == "10"
+    screen.grab().save(str(ARTIFACTS / "settings_signals.png"))
+
+    def amount_signals() -> int:
+        with demo_db.read() as session:
+            return len(list_signals(session, kinds=[SignalKind.AMOUNT_OFF]))
+
+    before = amount_signals()
+    assert before > 0
+    panel.fields["tolerance_percent"].setText("veel")
+    panel.save_button.click()
+    settle()
+    assert panel.error.isVisible() and "afwijking" in panel.error.text()
+    assert not audit_rows(demo_db, "signaaldrempels gewijzigd") and amount_signals() == before
+
+    panel.fields["tolerance_percent"].setText("100")  # nothing is off by more than all of it
+    panel.save_button.click()
+    settle()
+    assert not panel.error.isVisible() and panel.result.text().startswith("Opgeslagen.")
+    assert "opgelost" in panel.result.text()
+    with demo_db.read() as session:
+        assert load_thresholds(session).tolerance_percent == 100
+    assert len(audit_rows(demo_db, "signaaldrempels gewijzigd")) == 1
+    assert amount_signals() < before

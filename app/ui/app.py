@@ -43,6 +43,7 @@ def run(url: str, *, demo: bool = False) -> int:
 
     window = MainWindow(db)
     window.show()
+    window.evaluate_signals_daily()
     collector = GuiThreadGarbageCollector(app)  # cycles are collected on the GUI thread only
     # Everything made so far lives as long as the program: keep it out of the garbage
     # collector's full passes, which otherwise grow with it and pause the window.

@@ -743,6 +743,11 @@ class DossierScreen(QWidget):
         self.signals_table = _table([self.tr("Soort"), self.tr("Status"), self.tr("Sinds"),
                                      self.tr("Bericht")])
         self.tabs.addTab(self.signals_table, self.tr("Signalen"))
+        # The tabs by key, for show_tab (a signal opens the dossier on the tab it is about).
+        self.tab_pages: dict[str, QWidget] = {
+            key: self.tabs.widget(index) for index, key in enumerate((
+                "gegevens", "status", "afspraken", "rekeningen", "boekingen", "logboek",
+                "signalen"))}
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -756,6 +761,12 @@ class DossierScreen(QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
         self._update_actions()
+
+    def show_tab(self, key: str) -> None:
+        """Select the tab of ``key`` ("afspraken", "boekingen", …); an unknown key stays."""
+        page = self.tab_pages.get(key)
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
 
     # -- pages ------------------------------------------------------------------------------
 
@@ -1078,7 +1089,8 @@ class DossierScreen(QWidget):
                 table.setItem(row, column, text_item(value))
         table.resizeColumnsToContents()
         table.horizontalHeader().setStretchLastSection(True)
-        self.tabs.setTabText(6, self.tr("Signalen ({n})").format(n=open_count))
+        self.tabs.setTabText(self.tabs.indexOf(self.signals_table),
+                             self.tr("Signalen ({n})").format(n=open_count))
 
     def _update_actions(self) -> None:
         for button, handler in ((self.print_button, self.print_handler),

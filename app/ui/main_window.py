@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app.db import Database, current_revision, is_embedded
 from app.models import Role
 from app.services.queries import CurrentUser, current_user, open_queue_count
+from app.services.signals import open_signal_count
 from app.ui.import_screen import local_files
 from app.ui.operations import run_operation
 from app.ui.widgets import PlaceholderPage, settings
@@ -67,7 +68,6 @@ PAGES = (
 OPTIONAL_SCREENS = {
     "queue": ("app.ui.queue_screen", "QueueScreen"),
     "overviews": ("app.ui.overviews_screen", "OverviewsScreen"),
-    "signals": ("app.ui.signals_screen", "SignalsScreen"),
     "caseload": ("app.ui.caseload_screen", "CaseloadScreen"),
 }
 
@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.visible = visible_pages(self.role)
         self.pages: dict[str, QWidget] = {}
         self.queue_count: int | None = None
+        self.signal_count: int | None = None
 
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
@@ -161,6 +162,7 @@ class MainWindow(QMainWindow):
         last = str(store.value("window/page", "participants"))
         self.show_page(last if last in self.visible else self.visible[0])
         self.refresh_queue_count()
+        self.refresh_signal_count()
 
     # -- furniture --------------------------------------------------------------------------
 
@@ -244,6 +246,13 @@ class MainWindow(QMainWindow):
             from app.ui.settings_screen import SettingsScreen
 
             return SettingsScreen(self.db, self.user)
+        if key == "signals":
+            from app.ui.signals_screen import SignalsScreen
+
+            screen = SignalsScreen(self.db, self.user)
+            screen.dossier_requested.connect(self.open_dossier)
+            screen.open_count_changed.connect(self._set_signal_count)
+            return screen
         if key in OPTIONAL_SCREENS:
             module_name, class_name = OPTIONAL_SCREENS[key]
             screen = optional_screen(module_name, class_name, self.db, title)
@@ -252,12 +261,10 @@ class MainWindow(QMainWindow):
                 if signal is not None and hasattr(signal, "connect"):
                     signal.connect(self._set_queue_count)
                     break
+            requested = getattr(screen, "participant_requested", None)  # the caseload's
+            if requested is not None and hasattr(requested, "connect"):
+                requested.connect(lambda pid: self.open_dossier(pid))
             return screen
-        if key == "signals":
-            return PlaceholderPage(title, self.tr(
-                "Het overzicht van alle signalen komt in een volgende versie. De open signalen "
-                "van een deelnemer staan in het dossier en in de kolom Signalen van de "
-                "deelnemerslijst."))
         return PlaceholderPage(title, self.tr(
             "De caseload per medewerker (dalend saldo, open signalen, voortgangsgesprekken, "
             "de wachtrij) komt in een volgende versie."))
@@ -288,6 +295,7 @@ class MainWindow(QMainWindow):
             activate()
         if previous is not None and previous.data(Qt.ItemDataRole.UserRole) == "queue":
             self.refresh_queue_count()  # leaving the queue: its count may have changed
+            self.refresh_signal_count()  # and bookings close or open signals
 
     def refresh_current(self) -> None:
         screen = self.pages.get(self.current_key() or "")
@@ -295,6 +303,16 @@ class MainWindow(QMainWindow):
         if callable(refresh):
             refresh()
         self.refresh_queue_count()
+        self.refresh_signal_count()
+
+    def open_dossier(self, participant_id: int, tab: str | None = None) -> None:
+        """The participant's dossier, on ``tab`` (a DossierScreen tab key) when given."""
+        screen = self.show_page("participants")
+        if screen is None:
+            return
+        screen.open_dossier(participant_id)
+        if tab:
+            screen.dossier.show_tab(tab)
 
     def find_participant(self) -> None:
         screen = self.show_page("participants")
@@ -318,8 +336,49 @@ class MainWindow(QMainWindow):
         self.items["queue"].setText(self.tr("Wachtrij ({count})").format(
             count=f"{count:,}".replace(",", ".")))
 
+    # -- the count of open signals ----------------------------------------------------------
+
+    def refresh_signal_count(self) -> None:
+        if "signals" not in self.visible:
+            return
+
+        def work(_progress):
+            with self.db.read() as session:
+                return open_signal_count(session)
+
+        run_operation(self, work, on_done=self._set_signal_count)
+
+    def evaluate_signals_daily(self) -> None:
+        """At start-up: everyone's signals once a day (the first workstation of the day does
+        it), off the GUI thread; the count and an open Signalen page follow."""
+        from app.services.signals import evaluate_daily
+
+        def work(_progress):
+            return evaluate_daily(self.db.unit_of_work())
+
+        def done(outcome) -> None:
+            if outcome is None:
+                return
+            self.statusBar().showMessage(self.tr("Signalen bijgewerkt: {summary}").format(
+                summary=outcome.summary()), 10_000)
+            self.refresh_signal_count()
+            signals = self.pages.get("signals")
+            if signals is not None and hasattr(signals, "refresh"):
+                signals.refresh()
+
+        def failed(exc: BaseException) -> None:  # e.g. a login without the rights to write
+            log.warning("daily signal evaluation failed: %s", exc)
+
+        run_operation(self, work, on_done=done, on_error=failed)
+
+    def _set_signal_count(self, count: int) -> None:
+        self.signal_count = count
+        self.items["signals"].setText(self.tr("Signalen ({count})").format(
+            count=f"{count:,}".replace(",", ".")))
+
     def _after_import(self, open_count: int) -> None:
         self._set_queue_count(open_count)
+        self.refresh_signal_count()
         for key, screen in self.pages.items():
             refresh = getattr(screen, "refresh", None)
             if key != "import" and callable(refresh):

@@ -1,5 +1,6 @@
 """Instellingen (beheerder): organisations and their IBANs, categories (add, rename, make
-inactive), the municipal accounts, employees (add, edit, make inactive) and the letter settings.
+inactive), the municipal accounts, employees (add, edit, make inactive), the letter settings and
+the thresholds of the signals.
 Every change is one service call of app.services.organisations / accounts / categories /
 employees, off the GUI thread."""
 
@@ -208,6 +209,10 @@ class SettingsScreen(QWidget):
         self.tabs.addTab(self._municipal_page(), self.tr("Gemeentelijke rekeningen"))
         self.tabs.addTab(self._employees_page(), self.tr("Medewerkers"))
         self.tabs.addTab(self._letters_page(), self.tr("Brieven"))
+        from app.ui.signal_settings import SignalThresholdsPanel
+
+        self.signals_panel = SignalThresholdsPanel(db)
+        self.tabs.addTab(self.signals_panel, self.tr("Signalen"))
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.tr("Instellingen")))
         layout.addWidget(self.tabs, 1)
@@ -361,6 +366,7 @@ class SettingsScreen(QWidget):
 
     def activate(self) -> None:
         self.reload()
+        self.signals_panel.load()
 
     refresh = activate
 
