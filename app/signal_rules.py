@@ -391,8 +391,12 @@ def _forecast(facts: ParticipantFacts, saldo: int, on: date,
     last = on + timedelta(weeks=thresholds.forecast_weeks)
     coming: list[tuple[date, int, AgreementFacts]] = []
     for agreement in facts.agreements:
-        payments = [p for p in facts.payments if p.agreement_id == agreement.id and p.day <= on]
-        for period in _periods(agreement, margin_of(agreement, thresholds), on, last, payments):
+        margin = margin_of(agreement, thresholds)
+        # Only a payment of the last period or so can belong to a period still to come.
+        since = on - timedelta(days=PERIOD_DAYS.get(agreement.frequency, 366) + margin)
+        payments = [p for p in facts.payments
+                    if p.agreement_id == agreement.id and since <= p.day <= on]
+        for period in _periods(agreement, margin, on, last, payments):
             if on < period.due <= last and not period.booked:  # not paid early
                 coming.append((period.due, agreement.signed_cents, agreement))
     coming.sort(key=lambda item: (item[0], item[1]))
