@@ -47,6 +47,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.reports.signals_csv import SignalExportRow
+from app.services.bulk import insert_rows
 from app.services.unit_of_work import BEFORE_COMMIT, UnitOfWork, snapshot
 from app.signal_rules import (
     DEFAULT_MARGIN_DAYS,
@@ -386,6 +387,7 @@ def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
     now = utcnow()
     opened = updated = closed = 0
     found_keys = set()
+    new: list[dict] = []  # in bulk: the first evaluation of a municipality finds 100,000
     for pid, items in findings.items():
         for finding in items:
             found_keys.add((pid, finding.key))
@@ -396,9 +398,9 @@ def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
                       "expected_cents": finding.expected_cents,
                       "found_cents": finding.found_cents}
             if signal is None:
-                session.add(Signal(participant_id=pid, key=finding.key, status=SignalStatus.OPEN,
-                                   active=True, created_at=now, updated_at=now, **values))
-                opened += 1
+                new.append({"participant_id": pid, "key": finding.key,
+                            "status": SignalStatus.OPEN, "active": True, "created_at": now,
+                            "updated_at": now, **values})
                 continue
             if not signal.active:  # the problem went away and is back
                 signal.active = True
@@ -421,7 +423,8 @@ def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
                 signal.status_at, signal.status_by = now, SYSTEM_ACTOR
                 signal.status_note = "Opgelost: het probleem is er niet meer."
             closed += 1
-    return EvaluationOutcome(len(findings), opened, updated, closed)
+    insert_rows(session, Signal.__table__, new)
+    return EvaluationOutcome(len(findings), opened + len(new), updated, closed)
 
 
 def _set_setting(session: Session, key: str, value: str) -> None:
