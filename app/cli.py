@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     signals.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     signals.set_defaults(run=run_signals)
 
+    caseload = commands.add_parser(
+        "caseload", help="de caseload per medewerker als Excel-werkmap (voor de teamleider)")
+    caseload.add_argument("--on", type=_iso_date, metavar="JJJJ-MM-DD",
+                          help="de stand op deze datum (standaard vandaag)")
+    caseload.add_argument("--out", type=Path, required=True, metavar="FILE.xlsx")
+    caseload.set_defaults(run=run_caseload)
+
     overviews = commands.add_parser(
         "overviews", help="maak de papieren overzichten van een maand (PDF of Excel)",
         description="Maak de papieren overzichten van een maand: iedereen met een papieren\n"
@@ -280,6 +287,15 @@ def run_signals(args) -> int:
     except OSError as exc:
         raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
     print(f"{outcome.summary()}; {count} open signalen geschreven naar {args.out}")
+    return 0
+
+
+def run_caseload(args) -> int:
+    from app.services.caseload import export_caseload
+
+    db = open_database(args)
+    with db.read() as session:
+        print(export_caseload(session, args.on or date.today(), args.out))
     return 0
 
 
