@@ -53,13 +53,13 @@ MEASURES = (
     ("queue_late", "Wachtrij > 5 dagen"),
     ("talk_overdue", "Gesprek te laat"),
 )
-# Saldo buckets of the chart: (label, lowest cents inclusive or None); "voorbij buffer" first.
+# Saldo buckets of the chart, in euros: (label, lowest cents inclusive or None).
 SALDO_BUCKETS = (
-    ("< -€ 500", None),
-    ("-€ 500 – € 0", -500_00),
-    ("€ 0 – € 500", 0),
-    ("€ 500 – € 2.000", 500_00),
-    ("> € 2.000", 2000_00),
+    ("tot -500", None),
+    ("-500 – 0", -500_00),
+    ("0 – 500", 0),
+    ("500 – 2.000", 500_00),
+    ("> 2.000", 2000_00),
 )
 
 

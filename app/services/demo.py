@@ -37,7 +37,7 @@ from app.models import (
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
-from app.services.signals import evaluate_signals
+from app.services.signals import evaluate_signals, signals_paused
 from app.services.statement_import import ImportOutcome, store_statements
 from app.services.unit_of_work import UnitOfWork
 
@@ -132,11 +132,13 @@ def create_demo(
                           "peildatum": data.today.isoformat()})
         uow.commit()
     statements = generate_statements(data, MUNICIPAL_IBAN, months=months, seed=seed)
-    outcomes = _import_statements(uow, statements, statements_folder)
+    with signals_paused():  # evaluated once below, as of the demo's date
+        outcomes = _import_statements(uow, statements, statements_folder)
     summary.statements = sum(len(o.statements) for o in outcomes)
     summary.transactions = sum(o.new_entries for o in outcomes)
     # As of the demo's own date, so that a demo made for another day shows its signals too.
-    evaluate_signals(uow, on=data.today)
+    # and with the history of its three months of statements (signals of some weeks' age).
+    evaluate_signals(uow, on=data.today, history_weeks=13)
     return summary
 
 

@@ -19,9 +19,11 @@ the action's), for everyone once a day at start-up (``evaluate_daily``) and by
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import case, func, select
@@ -203,12 +205,20 @@ class EvaluationOutcome:
 
 
 def evaluate_signals(uow: UnitOfWork, on: date | None = None,
-                     participant_ids: Iterable[int] | None = None) -> EvaluationOutcome:
-    """``huishoudboekje signals``: evaluate everyone (or these participants) as of ``on``."""
+                     participant_ids: Iterable[int] | None = None, *,
+                     history_weeks: int = 0) -> EvaluationOutcome:
+    """``huishoudboekje signals``: evaluate everyone (or these participants) as of ``on``.
+    ``history_weeks``: first as of each Sunday of that many weeks before (the demo, so its
+    signals have the ages and the history a running municipality's have)."""
     on = on or date.today()
+    ids = None if participant_ids is None else list(participant_ids)
     with uow:
         session = uow.session
-        outcome = refresh_signals(session, participant_ids, on)
+        for weeks in range(history_weeks, 0, -1):
+            sunday = on - timedelta(days=(on.weekday() + 1) % 7, weeks=weeks - 1)
+            if sunday < on:
+                refresh_signals(session, ids, sunday)
+        outcome = refresh_signals(session, ids, on)
         _set_setting(session, EVALUATED_ON_KEY, on.isoformat())
         uow.record("signalen geëvalueerd", Signal.__tablename__, None,
                    after={"op": on.isoformat(), **outcome.as_dict()})
@@ -238,12 +248,15 @@ def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
     else:
         ids = sorted(set(participant_ids))
     outcome = EvaluationOutcome()
+    # Evaluated as of a day in the past (the demo's history): raised and closed on that day.
+    now = utcnow()
+    moment = now if on >= now.date() else datetime.combine(on, time(12), tzinfo=UTC)
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         _lock_participants(session, chunk)
         facts = load_facts(session, chunk, on)
         findings = {pid: evaluate(facts[pid], coverage, on, thresholds) for pid in chunk}
-        outcome += _keep(session, findings)
+        outcome += _keep(session, findings, moment)
     session.flush()
     return outcome
 
@@ -287,7 +300,25 @@ def touch_transactions(session: Session, transaction_ids: Iterable[int]) -> None
     session.info.setdefault(_TOUCHED_TRANSACTIONS, set()).update(ids)
 
 
+_paused: ContextVar[bool] = ContextVar("signals_paused", default=False)
+
+
+@contextmanager
+def signals_paused() -> Iterator[None]:
+    """No re-evaluation at commit inside this block (the demo imports its months of
+    statements, then evaluates once with their history, as of its own date)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
 def _refresh_touched(session: Session) -> None:
+    if _paused.get():
+        session.info.pop(_TOUCHED, None)
+        session.info.pop(_TOUCHED_TRANSACTIONS, None)
+        return
     touched = session.info.pop(_TOUCHED, set())
     transactions = session.info.pop(_TOUCHED_TRANSACTIONS, set())
     if touched == EVERYONE:
@@ -354,7 +385,8 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
                BankTransaction.booking_date, BankTransaction.amount_cents)
         .join(Suggestion, Suggestion.transaction_id == BankTransaction.id)
         .join(Agreement, Agreement.id == Suggestion.agreement_id)
-        .where(BankTransaction.is_open, Agreement.participant_id.in_(ids))
+        .where(BankTransaction.is_open, BankTransaction.booking_date <= on,
+               Agreement.participant_id.in_(ids))
     ):
         queued_agreements[pid, t_id].add(a_id)
         queued_rows[pid, t_id] = (day, cents)
@@ -378,13 +410,12 @@ def agreement_label(category: str, organisation: str | None, description: str | 
     return f"{category} – {other}" if other else category
 
 
-def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
+def _keep(session: Session, findings: dict[int, list], now: datetime) -> EvaluationOutcome:
     """Make the table say what the rules found for these participants."""
     existing: dict[tuple[int, str], Signal] = {
         (s.participant_id, s.key): s
         for s in session.scalars(select(Signal).where(Signal.participant_id.in_(findings)))
     }
-    now = utcnow()
     opened = updated = closed = 0
     found_keys = set()
     new: list[dict] = []  # in bulk: the first evaluation of a municipality finds 100,000
@@ -402,22 +433,25 @@ def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
                             "status": SignalStatus.OPEN, "active": True, "created_at": now,
                             "updated_at": now, **values})
                 continue
+            if _aware(signal.created_at) > now:  # an evaluation of an earlier day saw it
+                signal.created_at = now
             if not signal.active:  # the problem went away and is back
                 signal.active = True
                 signal.status = SignalStatus.OPEN
                 signal.status_at, signal.status_by = now, SYSTEM_ACTOR
                 signal.status_note = "Het probleem is terug."
-                signal.updated_at = now
+                signal.updated_at = max(_aware(signal.updated_at), now)
                 opened += 1
             if any(getattr(signal, k) != v for k, v in values.items()):
                 for key, value in values.items():
                     setattr(signal, key, value)
-                signal.updated_at = now
+                signal.updated_at = max(_aware(signal.updated_at), now)
                 updated += 1
     for key, signal in existing.items():
-        if signal.active and key not in found_keys:
+        # A signal raised after the day evaluated: that day's evaluation says nothing of it.
+        if signal.active and key not in found_keys and _aware(signal.created_at) <= now:
             signal.active = False
-            signal.updated_at = now
+            signal.updated_at = max(_aware(signal.updated_at), now)
             if signal.status != SignalStatus.RESOLVED:
                 signal.status = SignalStatus.RESOLVED
                 signal.status_at, signal.status_by = now, SYSTEM_ACTOR
@@ -425,6 +459,11 @@ def _keep(session: Session, findings: dict[int, list]) -> EvaluationOutcome:
             closed += 1
     insert_rows(session, Signal.__table__, new)
     return EvaluationOutcome(len(findings), opened + len(new), updated, closed)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _set_setting(session: Session, key: str, value: str) -> None:
