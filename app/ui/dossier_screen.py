@@ -1021,7 +1021,8 @@ class DossierScreen(QWidget):
                 table.setItem(row, column, item)
         if table.rowCount():
             table.selectRow(0)
-        self.tabs.setTabText(2, self.tr("Afspraken ({n})").format(n=len(view.agreements)))
+        self.tabs.setTabText(self.tabs.indexOf(self.tab_pages["afspraken"]),
+                             self.tr("Afspraken ({n})").format(n=len(view.agreements)))
 
     def _show_accounts(self, view: DossierView) -> None:
         table = self.accounts_table
@@ -1074,7 +1075,8 @@ class DossierScreen(QWidget):
             for column in range(3):
                 table.resizeColumnToContents(column)
         table.resizeRowsToContents()
-        self.tabs.setTabText(5, self.tr("Logboek ({n})").format(n=len(view.notes)))
+        self.tabs.setTabText(self.tabs.indexOf(self.tab_pages["logboek"]),
+                             self.tr("Logboek ({n})").format(n=len(view.notes)))
 
     def _show_signals(self, view: DossierView) -> None:
         table = self.signals_table
