@@ -37,6 +37,14 @@ def open_screen(qtbot, db, user) -> SignalsScreen:
     return screen
 
 
+def open_window(qtbot, db) -> MainWindow:
+    window = MainWindow(db, admin(db))
+    qtbot.addWidget(window)
+    window.show()
+    settle()
+    return window
+
+
 def column(screen: SignalsScreen, name: str) -> list[str]:
     index = [screen.table.horizontalHeaderItem(c).text()
              for c in range(screen.table.columnCount())].index(name)
@@ -69,10 +77,7 @@ def test_the_team_sees_every_open_signal_and_a_filter_narrows_them(qtbot, demo_d
 
 
 def test_enter_opens_the_dossier_on_the_tab_of_the_signal(qtbot, demo_db):
-    window = MainWindow(demo_db, admin(demo_db))
-    qtbot.addWidget(window)
-    window.show()
-    settle()
+    window = open_window(qtbot, demo_db)
     screen = window.show_page("signals")
     settle()
     assert window.items["signals"].text() == f"Signalen ({screen.table.rowCount()})"
@@ -96,10 +101,7 @@ def test_enter_opens_the_dossier_on_the_tab_of_the_signal(qtbot, demo_db):
 
 
 def test_resolving_a_signal_needs_a_note_is_audited_and_lowers_the_count(qtbot, demo_db):
-    window = MainWindow(demo_db, admin(demo_db))
-    qtbot.addWidget(window)
-    window.show()
-    settle()
+    window = open_window(qtbot, demo_db)
     screen = window.show_page("signals")
     settle()
     before = screen.table.rowCount()
@@ -172,10 +174,7 @@ def test_the_first_start_of_the_day_evaluates_everyone_once(qtbot, demo_db):
         uow.session.get(Setting, EVALUATED_ON_KEY).value = "2000-01-01"
         uow.record("test", "settings", EVALUATED_ON_KEY)
         uow.commit()
-    window = MainWindow(demo_db, admin(demo_db))
-    qtbot.addWidget(window)
-    window.show()
-    settle()
+    window = open_window(qtbot, demo_db)
     window.evaluate_signals_daily()
     settle()
     assert len(audit_rows(demo_db, "signalen geëvalueerd")) == 2  # the demo's and today's

@@ -24,6 +24,7 @@ from app.errors import UserError
 from app.models import (
     Agreement,
     BankTransaction,
+    DebtSituation,
     Employee,
     Participant,
     ParticipantStatus,
@@ -128,8 +129,7 @@ def caseload(session: Session, on: date | None = None) -> Caseload:
         return loads[employee_id]
 
     progress = Progress()
-    order = {d: i for i, d in enumerate(
-        ("geen", "achterstanden", "kleine schulden", "problematische schulden"))}
+    order = {d: i for i, d in enumerate(DebtSituation)}  # from no debts to problematic
     for p in people:
         employee_of[p.id] = p.contact_employee_id
         row = load_of(p.contact_employee_id)
@@ -160,7 +160,7 @@ def caseload(session: Session, on: date | None = None) -> Caseload:
             if value is not None:
                 counter[value.value] += 1
         if p.debt_situation is not None and p.intake_debt_situation is not None:
-            change = order[p.debt_situation.value] - order[p.intake_debt_situation.value]
+            change = order[p.debt_situation] - order[p.intake_debt_situation]
             progress.improved += change < 0
             progress.worse += change > 0
 
@@ -259,16 +259,16 @@ def export_caseload(session: Session, on: date, path) -> str:
     def counts(row: EmployeeLoad) -> list[int]:
         return [len(row.participants) if k == "participants" else row.count(k) for k in keys]
 
-    talks = dict(session.execute(select(Participant.id, Participant.next_progress_talk)
-                                 .where(Participant.id.in_(load.total.participants))).all())
-    buffers = dict(session.execute(select(Participant.id, Participant.buffer_limit_cents)
-                                   .where(Participant.id.in_(load.total.participants))).all())
+    details = {pid: (talk, buffer) for pid, talk, buffer in session.execute(
+        select(Participant.id, Participant.next_progress_talk, Participant.buffer_limit_cents)
+        .where(Participant.id.in_(load.total.participants)))}
     sheets = []
     for row in load.employees:
         people = sorted(participant_rows(session, row.participants, on), key=lambda p: p.number)
         sheets.append(CaseloadSheet(row.name, [
-            CaseloadParticipantRow(p.number, p.name, p.status, p.saldo_cents, buffers[p.id],
-                                   p.open_signals, talks.get(p.id)) for p in people]))
+            CaseloadParticipantRow(p.number, p.name, p.status, p.saldo_cents,
+                                   details[p.id][1], p.open_signals, details[p.id][0])
+            for p in people]))
     try:
         write_caseload_workbook(on, ["Deelnemers", *(t for _k, t in MEASURES)],
                                 [CaseloadSummaryRow(r.name, counts(r)) for r in load.employees],

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.errors import first_line
 from app.models import DebtSituation, SelfReliance
 from app.services.caseload import MEASURES, Caseload, EmployeeLoad, caseload, export_caseload
 from app.services.queries import participant_rows
@@ -174,7 +175,7 @@ class CaseloadScreen(QWidget):
         run_operation(self, work, on_done=self._show, on_error=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        self.error.setText(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        self.error.setText(first_line(exc))
         self.error.show()
 
     def _show(self, load: Caseload) -> None:

@@ -319,34 +319,35 @@ class MainWindow(QMainWindow):
         if screen is not None:
             screen.focus_search()
 
-    # -- the queue count --------------------------------------------------------------------
+    # -- the counts in the sidebar: open queue items, open signals ------------------------
 
-    def refresh_queue_count(self) -> None:
-        if "queue" not in self.visible:
+    def _refresh_count(self, key: str, count: Callable, on_done: Callable[[int], None]) -> None:
+        if key not in self.visible:
             return
 
         def work(_progress):
             with self.db.read() as session:
-                return open_queue_count(session)
+                return count(session)
 
-        run_operation(self, work, on_done=self._set_queue_count)
+        run_operation(self, work, on_done=on_done)
+
+    def _show_count(self, key: str, count: int) -> None:
+        title = self.tr(next(spec.title for spec in PAGES if spec.key == key))
+        self.items[key].setText(f"{title} ({count:,})".replace(",", "."))
+
+    def refresh_queue_count(self) -> None:
+        self._refresh_count("queue", open_queue_count, self._set_queue_count)
 
     def _set_queue_count(self, count: int) -> None:
         self.queue_count = count
-        self.items["queue"].setText(self.tr("Wachtrij ({count})").format(
-            count=f"{count:,}".replace(",", ".")))
-
-    # -- the count of open signals ----------------------------------------------------------
+        self._show_count("queue", count)
 
     def refresh_signal_count(self) -> None:
-        if "signals" not in self.visible:
-            return
+        self._refresh_count("signals", open_signal_count, self._set_signal_count)
 
-        def work(_progress):
-            with self.db.read() as session:
-                return open_signal_count(session)
-
-        run_operation(self, work, on_done=self._set_signal_count)
+    def _set_signal_count(self, count: int) -> None:
+        self.signal_count = count
+        self._show_count("signals", count)
 
     def evaluate_signals_daily(self) -> None:
         """At start-up: everyone's signals once a day (the first workstation of the day does
@@ -370,11 +371,6 @@ class MainWindow(QMainWindow):
             log.warning("daily signal evaluation failed: %s", exc)
 
         run_operation(self, work, on_done=done, on_error=failed)
-
-    def _set_signal_count(self, count: int) -> None:
-        self.signal_count = count
-        self.items["signals"].setText(self.tr("Signalen ({count})").format(
-            count=f"{count:,}".replace(",", ".")))
 
     def _after_import(self, open_count: int) -> None:
         self._set_queue_count(open_count)
