@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from app.errors import ConflictError, ValidationError
 from app.models import ContactKind, ContactNote, ReferralOutcome
 from app.services import progress
+from app.services.signals import load_thresholds, save_thresholds
 from tests.helpers import audit_json, audit_rows
 from tests.test_participants import new_participant
 
@@ -88,3 +90,13 @@ def test_progress_talk_sets_next_talk_and_a_visit_note(db):
         assert note.kind == ContactKind.VISIT and "Gaat goed" in note.text
         assert progress.progress_view(session, pid).next_progress_talk == date(2026, 2, 28)
     assert audit_rows(db, "voortgangsgesprek gehouden")
+
+
+def test_the_next_talk_follows_the_interval_set_in_the_signal_settings(db):
+    pid = new_participant(db)
+    with db.read() as session:
+        quarterly = dataclasses.replace(load_thresholds(session), progress_talk_months=3)
+    save_thresholds(db.unit_of_work("t"), quarterly, on=TODAY)
+    nxt = progress.record_progress_talk(db.unit_of_work("t"), pid, date(2026, 1, 31),
+                                        "Kwartaalgesprek", today=TODAY)
+    assert nxt == date(2026, 4, 30)

@@ -283,3 +283,72 @@ def test_agreement_dialog_offers_the_participants_own_account_for_leefgeld(qtbot
     dialog.organisation.setCurrentIndex(0)
     ibans = [dialog.account.itemText(i) for i in range(dialog.account.count())]
     assert ibans[1:] == [a.iban for a in dossier.view.accounts]
+
+
+def test_voortgang_nulmeting_now_talk_and_a_referral_with_its_outcome(qtbot, dossier, demo_db,
+                                                                      backend):
+    person = participant(demo_db)
+    page = dossier.progress_page
+    dossier.show_tab("voortgang")
+    assert dossier.tabs.currentWidget() is page
+    settle()
+
+    # The nulmeting first; once recorded it is fixed until "Nulmeting corrigeren" is ticked.
+    page.intake_self.setCurrentIndex(page.intake_self.findData("niet zelfredzaam"))
+    page.intake_debt.setCurrentIndex(page.intake_debt.findData("problematische schulden"))
+    page.save_intake()
+    settle()
+    assert not page.intake_self.isEnabled() and page.correct_intake.isVisible()
+    page.now_self.setCurrentIndex(page.now_self.findData("matig zelfredzaam"))
+    page.now_debt.setCurrentIndex(page.now_debt.findData("problematische schulden"))
+    page.save_now()
+    settle()
+    assert (page.self_movement.text(), page.debt_movement.text()) == ("vooruit", "gelijk")
+    page.correct_intake.setChecked(True)
+    assert page.intake_self.isEnabled()
+    page.intake_debt.setCurrentIndex(page.intake_debt.findData("kleine schulden"))
+    page.save_intake()
+    settle()
+    assert page.debt_movement.text() == "achteruit"
+    assert audit_rows(demo_db, "nulmeting gecorrigeerd")
+
+    # A talk needs a note; it sets the next talk and lands in the contact log.
+    page.start_talk()
+    page.dialog.day.setText("01-12-2026")
+    page.dialog.save()
+    assert page.dialog.error.text() == "Schrijf kort op wat er besproken is."
+    page.dialog.note.setPlainText("Budget besproken, gaat beter")
+    page.dialog.save()
+    settle()
+    assert "01-06-2027" in page.next_talk.text()
+    assert dossier.notes_table.item(0, 3).text() == \
+        "Voortgangsgesprek 01-12-2026: Budget besproken, gaat beter"
+
+    # A referral, then its outcome; a date in the future is refused in the dialog.
+    page.start_referral()
+    page.dialog.choice.setCurrentIndex(page.dialog.choice.findData("schuldhulp"))
+    page.dialog.day.setText("02-12-2026")
+    page.dialog.note.setPlainText("Warme overdracht Plangroep")
+    page.dialog.save()
+    settle()
+    assert [page.referrals.item(0, c).text() for c in range(4)] == \
+        ["schuldhulp", "02-12-2026", "loopt", ""]
+    page.referrals.selectRow(0)
+    page.start_outcome()
+    page.dialog.choice.setCurrentIndex(page.dialog.choice.findData("hulp gestart"))
+    page.dialog.day.setText(f"{date.today().year + 1}-01-01")
+    page.dialog.save()
+    settle()
+    assert "ligt in de toekomst" in page.dialog.error.text()
+    page.dialog.day.setText(date.today().strftime("%d-%m-%Y"))
+    page.dialog.save()
+    settle()
+    assert page.referrals.item(0, 2).text() == "hulp gestart"
+    page.referrals.selectRow(0)
+    dossier.grab().save(str(ARTIFACTS / f"dossier_voortgang_{backend}.png"))
+    with demo_db.read() as session:
+        stored = session.get(Participant, person.id)
+        assert (stored.intake_self_reliance, stored.intake_debt_situation, stored.self_reliance,
+                stored.next_progress_talk) == ("niet zelfredzaam", "kleine schulden",
+                                               "matig zelfredzaam", date(2027, 6, 1))
+    assert audit_rows(demo_db, "uitkomst doorverwijzing vastgelegd")

@@ -19,10 +19,9 @@ from app.models import (
     SelfReliance,
 )
 from app.services import validation
-from app.services.signals import touch
+from app.services.signals import load_thresholds, touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
-TALK_INTERVAL_MONTHS = 6
 _UNSET = object()
 
 
@@ -122,13 +121,15 @@ def set_assessment(
 
 def record_progress_talk(uow: UnitOfWork, participant_id: int, held_on: date, note: str,
                          *, today: date | None = None) -> date:
-    """Voortgangsgesprek gehouden: a visit note, next talk = held_on + 6 months."""
+    """Voortgangsgesprek gehouden: a visit note; the next talk is due after the months set in
+    Instellingen › Signalen (default 6)."""
     validation.required(note, "notitie")
     _not_future(held_on, "gespreksdatum", today or date.today())
     with uow:
         p = _participant(uow.session, participant_id)
         before = snapshot(p)
-        p.next_progress_talk = add_months(held_on, TALK_INTERVAL_MONTHS)
+        p.next_progress_talk = add_months(
+            held_on, load_thresholds(uow.session).progress_talk_months)
         text = f"Voortgangsgesprek {held_on:%d-%m-%Y}: {note.strip()}"
         uow.session.add(ContactNote(participant_id=p.id, kind=ContactKind.VISIT, text=text,
                                     author=uow.actor))

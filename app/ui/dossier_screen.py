@@ -1,7 +1,7 @@
 """The dossier of one participant: personal data (editable, with the validation messages of
 app.services.validation), status and its history, agreements with their search terms,
-accounts, the saldo now with a 12-month chart, booked transactions per month, the contact log
-and signals.
+accounts, the saldo now with a 12-month chart, booked transactions per month, the contact log,
+signals and the progress (Voortgang: app.ui.progress_page).
 
 Opening a dossier is logged (it holds a BSN: ``participants.open_dossier``); the BSN is shown
 masked until the clerk asks for it (``participants.reveal_bsn``, logged too). Every change is
@@ -45,11 +45,9 @@ from app.formatting import euro, short_date
 from app.models import (
     AllowanceFrequency,
     ContactKind,
-    DebtSituation,
     Direction,
     Frequency,
     OverviewDelivery,
-    SelfReliance,
     Variant,
 )
 from app.services import agreements as agreement_services
@@ -65,6 +63,7 @@ from app.services.queries import (
     organisation_lines,
 )
 from app.ui.operations import run_operation, show_error
+from app.ui.progress_page import ProgressPage
 from app.ui.widgets import (
     CENTS_ROLE,
     CREDIT_COLOR,
@@ -223,12 +222,11 @@ GROUPS: tuple[tuple[str, tuple[FieldSpec, ...]], ...] = (
                   required=True),
         FieldSpec("large_print", "Grote letters", "bool"),
     )),
-    ("Begeleiding en situatie", (
+    # Zelfredzaamheid and schuldsituatie live on the Voortgang tab, next to the nulmeting.
+    ("Begeleiding", (
         FieldSpec("supporter_name", "Begeleider", "text"),
         FieldSpec("supporter_organisation", "Organisatie begeleider", "text"),
         FieldSpec("supporter_phone", "Telefoon begeleider", "text"),
-        FieldSpec("self_reliance", "Zelfredzaamheid", "choice", _choices(SelfReliance)),
-        FieldSpec("debt_situation", "Schuldsituatie", "choice", _choices(DebtSituation)),
     )),
 )
 FIELDS = {spec.key: spec for _title, specs in GROUPS for spec in specs}
@@ -243,8 +241,8 @@ LABEL_TO_KEY = {
     "buffer_limit_cents", "leefgeld": "allowance_cents", "frequentie leefgeld":
     "allowance_frequency", "leefgelddag": "allowance_day", "contactpersoon":
     "contact_employee_id", "begeleider": "supporter_name", "organisatie begeleider":
-    "supporter_organisation", "zelfredzaamheid": "self_reliance", "schuldsituatie":
-    "debt_situation", "taal": "overview_language", "bezorging overzicht": "overview_delivery",
+    "supporter_organisation", "taal": "overview_language",
+    "bezorging overzicht": "overview_delivery",
 }
 
 
@@ -743,11 +741,14 @@ class DossierScreen(QWidget):
         self.signals_table = _table([self.tr("Soort"), self.tr("Status"), self.tr("Sinds"),
                                      self.tr("Bericht")])
         self.tabs.addTab(self.signals_table, self.tr("Signalen"))
+        self.progress_page = ProgressPage(db)
+        self.progress_page.changed.connect(self._done)
+        self.tabs.addTab(self.progress_page, self.tr("Voortgang"))
         # The tabs by key, for show_tab (a signal opens the dossier on the tab it is about).
         self.tab_pages: dict[str, QWidget] = {
             key: self.tabs.widget(index) for index, key in enumerate((
                 "gegevens", "status", "afspraken", "rekeningen", "boekingen", "logboek",
-                "signalen"))}
+                "signalen", "voortgang"))}
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -909,6 +910,7 @@ class DossierScreen(QWidget):
             return
         self.view = view
         self._show_view()
+        self.progress_page.load(view.id)
         self.loaded.emit()
 
     def _show_view(self) -> None:
