@@ -27,12 +27,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from municipality import demo_municipality  # noqa: E402
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 BOOKINGS_PER_PARTICIPANT = 6
-MUNICIPAL = "NL86INGB0002445588"
 
 
 def build(url: str, participants: int) -> dict:
@@ -41,17 +41,13 @@ def build(url: str, participants: int) -> dict:
     from app.db import Database, make_engine, upgrade
     from app.demo import generate_demo
     from app.models import (
-        BankAccount,
         BankTransaction,
         Booking,
         BookingMethod,
         Category,
-        Employee,
         Participant,
-        Statement,
     )
     from app.services.bulk import insert_rows
-    from app.services.dossier_import import store_book
 
     upgrade(make_engine(url))
     db = Database.open(url)
@@ -59,18 +55,8 @@ def build(url: str, participants: int) -> dict:
     data = generate_demo(participants, seed=7)
     with db.unit_of_work("bench") as uow:
         session = uow.session
-        for employee in data.employees:
-            session.add(Employee(username=employee.username, name=employee.name,
-                                 role=employee.role))
-        session.flush()
-        store_book(session, data.book, "bench")
-        account = BankAccount(iban=MUNICIPAL, holder_name="Gemeente", is_municipal=True)
-        session.add(account)
-        session.flush()
-        statement = Statement(account_id=account.id, period_from=date(2026, 1, 1),
-                              period_through=date(2026, 10, 31))
-        session.add(statement)
-        session.flush()
+        account, statement = demo_municipality(session, data, date(2026, 1, 1),
+                                               date(2026, 10, 31))
         category = session.scalar(select(Category.id).where(Category.name == "huur"))
         ids = list(session.scalars(select(Participant.id)))
         rng = random.Random(7)
@@ -81,7 +67,7 @@ def build(url: str, participants: int) -> dict:
                 day = date(2026, 1, 1) + timedelta(days=rng.randint(0, 300))
                 number = len(transactions) + 1
                 transactions.append({
-                    "id": number, "statement_id": statement.id, "account_id": account.id,
+                    "id": number, "statement_id": statement, "account_id": account,
                     "dedup_key": f"bench:{number}", "booking_date": day,
                     "amount_cents": amount, "currency": "EUR", "reversal": False,
                     "occurrence": 1, "booked_cents": amount, "is_open": False, "version": 1,

@@ -24,17 +24,15 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from municipality import add_database_options, demo_municipality, run_on_database  # noqa: E402
 
 FIRST, LAST = date(2025, 12, 1), date(2026, 11, 30)
-MUNICIPAL = "NL86INGB0002445588"
 MISSING, OFF, TWICE = 0.03, 0.05, 0.01
 
 
@@ -45,16 +43,12 @@ def build(url: str, participants: int) -> dict:
     from app.demo import generate_demo
     from app.models import (
         Agreement,
-        BankAccount,
         BankTransaction,
         Booking,
         BookingMethod,
-        Employee,
-        Statement,
     )
     from app.schedule import Schedule, due_dates
     from app.services.bulk import insert_rows
-    from app.services.dossier_import import store_book
 
     upgrade(make_engine(url))
     db = Database.open(url)
@@ -63,17 +57,7 @@ def build(url: str, participants: int) -> dict:
     rng = random.Random(11)
     with db.unit_of_work("bench") as uow:
         session = uow.session
-        for employee in data.employees:
-            session.add(Employee(username=employee.username, name=employee.name,
-                                 role=employee.role))
-        session.flush()
-        store_book(session, data.book, "bench")
-        account = BankAccount(iban=MUNICIPAL, holder_name="Gemeente", is_municipal=True)
-        session.add(account)
-        session.flush()
-        statement = Statement(account_id=account.id, period_from=FIRST, period_through=LAST)
-        session.add(statement)
-        session.flush()
+        account, statement = demo_municipality(session, data, FIRST, LAST)
         transactions, bookings = [], []
         agreements = session.execute(select(
             Agreement.id, Agreement.participant_id, Agreement.category_id, Agreement.direction,
@@ -97,7 +81,7 @@ def build(url: str, participants: int) -> dict:
                     jitter = (0, 1) if frequency.value == "week" else (-2, 3)
                     booked_on = due + timedelta(days=rng.randint(*jitter))
                     transactions.append({
-                        "id": number, "statement_id": statement.id, "account_id": account.id,
+                        "id": number, "statement_id": statement, "account_id": account,
                         "dedup_key": f"bench:{number}", "booking_date": booked_on,
                         "amount_cents": sign * amount, "currency": "EUR", "reversal": False,
                         "occurrence": 1, "booked_cents": sign * amount, "is_open": False,
@@ -152,20 +136,9 @@ def measure(url: str) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--participants", type=int, default=10_000)
-    parser.add_argument("--db", help="URL of an empty database (default: a temporary SQLite)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="on a throw-away PostgreSQL server")
+    add_database_options(parser)
     args = parser.parse_args()
-    if args.postgres:
-        from tests.postgres_server import PostgresServer
-
-        server = PostgresServer.start()
-        try:
-            return run(server.url, args.participants)
-        finally:
-            server.stop()
-    return run(args.db or f"sqlite:///{tempfile.mkdtemp(prefix='hhb-bench-')}/signals.db",
-               args.participants)
+    return run_on_database(args, lambda url: run(url, args.participants), "signals.db")
 
 
 def run(url: str, participants: int) -> int:

@@ -69,6 +69,11 @@ def test_every_day_one_query_for_many_equals_one_by_one(db, scenario):
             assert many == {pid: saldo_cents(session, pid, day) for pid in ids}
             day += timedelta(days=3)
         assert saldos_cents(session, date(2026, 10, 31))[other.participant_id] == 27372
+        # A long list (the caseload asks for everyone) gives exactly the ones asked for.
+        asked = [other.participant_id, *range(900_000, 901_500)]
+        long = saldos_cents(session, date(2026, 10, 31), asked)
+        assert list(long) == asked and long[other.participant_id] == 27372
+        assert scenario.participant_id not in long and long[900_000] == 0
 
 
 def test_undo_and_rebook_move_the_saldo_from_that_day_on(db, scenario):

@@ -24,8 +24,10 @@ class Booking(Base):
     """
 
     __tablename__ = "bookings"
-    # The saldo is one indexed sum over a participant's bookings up to a date.
-    __table_args__ = (Index("ix_bookings_participant_date", "participant_id", "booking_date"),)
+    # The saldo is one sum over a participant's bookings up to a date, read from the index
+    # alone (the amount is in it).
+    __table_args__ = (Index("ix_bookings_saldo", "participant_id", "booking_date",
+                            "amount_cents"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(

@@ -46,10 +46,9 @@ from app.ui.widgets import (
     text_item,
 )
 
-# Worst first, so "a step up the list" is progress.
-SELF_RELIANCE_ORDER = (SelfReliance.NOT, SelfReliance.SOMEWHAT, SelfReliance.SELF_RELIANT)
-DEBT_ORDER = (DebtSituation.PROBLEMATIC, DebtSituation.SMALL_DEBTS, DebtSituation.ARREARS,
-              DebtSituation.NONE)
+# Worst first (the enums go from best to worst), so "a step up the list" is progress.
+SELF_RELIANCE_ORDER = tuple(reversed(SelfReliance))
+DEBT_ORDER = tuple(reversed(DebtSituation))
 REFERRAL_COLUMNS = ("Soort", "Verwezen op", "Uitkomst", "Datum uitkomst", "Notitie", "Door")
 
 
