@@ -6,6 +6,7 @@ from app.models.agreement import (
     CategoryKind,
     Direction,
     Frequency,
+    PaymentMethod,
     SearchTerm,
 )
 from app.models.audit import AuditEntry, AuditHead, Setting
@@ -29,7 +30,7 @@ from app.models.participant import (
     StatusChange,
     Variant,
 )
-from app.models.payout import Payout, PayoutBatch, PayoutBatchStatus
+from app.models.payout import Payout, PayoutBatch, PayoutBatchStatus, PayoutKind, PayoutStatus
 from app.models.signal import SYSTEM_ACTOR, Signal, SignalKind, SignalStatus
 from app.models.statement import BankTransaction, ImportedFile, Statement
 
@@ -38,7 +39,8 @@ __all__ = [
     "BankAccount", "BankTransaction", "Base", "Booking", "BookingMethod", "Category",
     "CategoryKind", "ContactKind", "ContactNote", "DebtSituation", "Direction", "Employee",
     "Frequency", "ImportedFile", "Organisation", "OrganisationKind", "OverviewDelivery",
-    "Participant", "ParticipantStatus", "Payout", "PayoutBatch", "PayoutBatchStatus",
+    "Participant", "ParticipantStatus", "PaymentMethod", "Payout", "PayoutBatch",
+    "PayoutBatchStatus", "PayoutKind", "PayoutStatus",
     "Referral", "ReferralKind", "ReferralOutcome", "Role", "SYSTEM_ACTOR",
     "SearchTerm", "SelfReliance", "Setting", "Signal", "SignalKind", "SignalStatus", "Statement",
     "StatusChange", "Suggestion", "Variant",

@@ -30,6 +30,14 @@ class Frequency(enum.StrEnum):
     YEAR = "jaar"
 
 
+class PaymentMethod(enum.StrEnum):
+    """How an expense agreement is paid: by us (a transfer in a pain.001 batch) or collected by
+    the creditor (a direct debit, only expected). Unknown (None) is never paid by us."""
+
+    TRANSFER = "overschrijving"
+    DIRECT_DEBIT = "incasso"
+
+
 class CategoryKind(enum.StrEnum):
     INCOME = "inkomen"
     FIXED_COST = "vaste_last"
@@ -88,6 +96,8 @@ class Agreement(Base):
     # before a signal is raised; None = the municipality's default (Instellingen › Signalen).
     signal_margin_days: Mapped[int | None] = mapped_column(SmallInteger)
     signal_tolerance_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    payment_method: Mapped[PaymentMethod | None] = mapped_column(
+        enum_type(PaymentMethod, "payment_method"))
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
     __mapper_args__ = {"version_id_col": version}
