@@ -20,6 +20,7 @@ from app import __version__
 from app.db import APP_NAME, Database, current_revision, head_revision, make_engine, resolve_url
 from app.db import upgrade as upgrade_schema
 from app.errors import UserError, first_line
+from app.formatting import euro, short_date
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -111,6 +112,20 @@ def build_parser() -> argparse.ArgumentParser:
                          help="evalueer per deze datum (standaard vandaag)")
     signals.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     signals.set_defaults(run=run_signals)
+
+    payouts = commands.add_parser(
+        "payouts", help="plan de betalingen van een periode en schrijf ze als pain.001-bestand",
+        description="Plan de leefgeld- en vastelastenbetalingen met een vervaldag in de\n"
+                    "periode (nooit twee keer dezelfde periode), en schrijf alles wat niet is\n"
+                    "aangehouden als één betaalopdracht (pain.001.001.03) voor de bank.\n"
+                    "Waarschuwingen gaan naar stderr, één per regel.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    payouts.add_argument("--from", dest="first", type=_iso_date, required=True,
+                         metavar="JJJJ-MM-DD")
+    payouts.add_argument("--to", dest="last", type=_iso_date, required=True,
+                         metavar="JJJJ-MM-DD")
+    payouts.add_argument("--out", type=Path, required=True, metavar="FILE.xml")
+    payouts.set_defaults(run=run_payouts)
 
     caseload = commands.add_parser(
         "caseload", help="de caseload per medewerker als Excel-werkmap (voor de teamleider)")
@@ -287,6 +302,44 @@ def run_signals(args) -> int:
     except OSError as exc:
         raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
     print(f"{outcome.summary()}; {count} open signalen geschreven naar {args.out}")
+    return 0
+
+
+def run_payouts(args) -> int:
+    """Plan, then write and store one batch; warnings on stderr. Exit 0 once the file is
+    written (a batch whose file cannot be written is cancelled again)."""
+    from app.services import payouts
+
+    out: Path = args.out
+    if not out.parent.is_dir():
+        raise UserError(f"De map {out.parent} bestaat niet")
+    db = open_database(args)
+    planned = payouts.plan(db.unit_of_work(), args.first, args.last)
+    for note in planned.notes:
+        print(f"waarschuwing: {note}", file=sys.stderr)
+    with db.read() as session:
+        for row in payouts.payout_rows(session, args.first, args.last, statuses=(
+                payouts.PayoutStatus.PLANNED, payouts.PayoutStatus.HELD)):
+            lines = list(row.warnings)
+            if row.status == payouts.PayoutStatus.HELD:
+                lines.append(f"aangehouden ({row.hold_reason})")
+            for line in lines:
+                print(f"waarschuwing: {row.number} {row.category} {short_date(row.due_date)} "
+                      f"{euro(row.amount_cents)}: {line}", file=sys.stderr)
+    batch = payouts.create_batch(db.unit_of_work(), args.first, args.last, file_name=out.name)
+    for warning in batch.warnings:
+        print(f"waarschuwing: {warning}", file=sys.stderr)
+    try:
+        partial = out.with_name(out.name + ".deel")
+        partial.write_bytes(batch.xml)
+        partial.replace(out)
+    except OSError as exc:
+        payouts.cancel_batch(db.unit_of_work(), batch.batch_id,
+                             f"bestand {out} kon niet worden geschreven")
+        raise UserError(f"Kan {out} niet schrijven: {exc.strerror or exc}; de betaalopdracht "
+                        "is weer geannuleerd") from None
+    print(f"{planned.summary()}; betaalopdracht {batch.message_id}: {batch.count} betalingen, "
+          f"{euro(batch.total_cents)}, geschreven naar {out} (sha256 {batch.sha256})")
     return 0
 
 

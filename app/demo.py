@@ -406,6 +406,17 @@ class _Person:
         return " ".join(p for p in (self.first_name, self.infix, self.last_name) if p)
 
 
+# How the demo's fixed costs are paid: we transfer rent, insurances and the Wmo contribution;
+# the suppliers collect energy, water, health insurance and telecom by direct debit.
+PAYMENT_METHOD = {
+    "huur": "overschrijving", "inboedelverzekering": "overschrijving",
+    "aansprakelijkheidsverzekering": "overschrijving", "Wmo eigen bijdrage": "overschrijving",
+    "overige vaste last": "overschrijving", "leefgeld": "overschrijving",
+    "energie": "incasso", "water": "incasso", "zorgverzekering": "incasso",
+    "telefoon": "incasso", "internet": "incasso", "televisie": "incasso",
+}
+
+
 @dataclass(slots=True)
 class _Plan:
     """One agreement before it becomes a row."""
@@ -489,6 +500,8 @@ class _Generator:
                     frequency=plan.frequency,
                     valid_from=plan.valid_from,
                     valid_through=plan.valid_through,
+                    payment_method=PAYMENT_METHOD.get(plan.category)
+                    if plan.direction == "uitgave" else None,
                 ))
                 if plan.category == "salaris" and plan.organisation in FLEX_EMPLOYERS:
                     tolerances[agreements[-1].row] = FLEX_TOLERANCE

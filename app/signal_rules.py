@@ -37,6 +37,7 @@ BUFFER_EXCEEDED = "buffer overschreden"
 SALDO_FORECAST = "saldo-verwachting"
 PROGRESS_TALK_DUE = "voortgangsgesprek"
 EMPLOYER_NOT_PAYING = "werkgever betaalt niet via ons"
+PAYOUT_RETURNED = "betaling teruggekomen"
 
 DEFAULT_MARGIN_DAYS = {"week": 5, "4-weken": 5, "maand": 7, "kwartaal": 31, "jaar": 61}
 # Payments per month of each frequency, for "two months of fixed costs".
@@ -102,6 +103,18 @@ class QueuedPayment:
 
 
 @dataclass(frozen=True)
+class ReturnedPayout:
+    """A payment of ours that the bank returned and nobody has released again."""
+
+    payout_id: int
+    agreement_id: int | None
+    label: str  # "huur – Woonstad Rotterdam", "leefgeld"
+    execution_date: date
+    amount_cents: int
+    reason: str | None  # the bank's return code (AC04 …)
+
+
+@dataclass(frozen=True)
 class ParticipantFacts:
     id: int
     status: str  # ParticipantStatus value
@@ -111,6 +124,7 @@ class ParticipantFacts:
     payments: tuple[BookedPayment, ...] = ()  # bookings on agreements
     saldo_moves: tuple[tuple[date, int], ...] = ()  # every booking's (date, cents), any order
     queued: tuple[QueuedPayment, ...] = ()
+    returned: tuple[ReturnedPayout, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +165,15 @@ def evaluate(facts: ParticipantFacts, coverage: Coverage | None, on: date,
             f"Het voortgangsgesprek stond gepland op {short_date(talk)} en is niet vastgelegd: "
             f"plan het gesprek (het halfjaarlijkse gesprek hoort bij de afspraken).",
             expected_date=talk))
+    for payout in facts.returned:
+        code = f" (reden {payout.reason})" if payout.reason else ""
+        findings.append(Finding(
+            f"{PAYOUT_RETURNED}:{payout.payout_id}", PAYOUT_RETURNED,
+            f"De betaling {payout.label} van {euro(payout.amount_cents)} (uitgevoerd "
+            f"{short_date(payout.execution_date)}) is door de bank teruggestuurd{code}: "
+            "controleer de rekening en geef de betaling opnieuw vrij in Betaalopdrachten.",
+            agreement_id=payout.agreement_id, expected_date=payout.execution_date,
+            expected_cents=payout.amount_cents))
     return findings
 
 

@@ -95,17 +95,18 @@ OWNERS = {UWV: "UWV", UWV_2: "UWV", ENECO: "Eneco", PORTAAL: "Portaal", RANDSTAD
 
 @pytest.fixture(scope="module")
 def index() -> AgreementIndex:
-    payouts = [PayoutFacts("HHB-PAY-000042", 42, 8, 60_00)]
+    payouts = [PayoutFacts("HHB-PAY-000042", 42, 8, 1, 60_00, ANNA_OWN, date(2026, 10, 26))]
     return AgreementIndex(AGREEMENTS, account_owners=OWNERS, payouts=payouts)
 
 
 def tx(amount: int, iban: str | None, text: str | None, *, day: date = date(2026, 10, 23),
        name: str | None = None, reversal: bool = False, e2e: str | None = None,
-       reference: str | None = None, mandate: str | None = None) -> TransactionFacts:
+       reference: str | None = None, mandate: str | None = None,
+       return_reason: str | None = None) -> TransactionFacts:
     return TransactionFacts(id=1, booking_date=day, amount_cents=amount, counterparty_iban=iban,
                             counterparty_name=name, description=text,
                             structured_reference=reference, mandate_id=mandate,
-                            end_to_end_id=e2e, reversal=reversal)
+                            end_to_end_id=e2e, reversal=reversal, return_reason=return_reason)
 
 
 # (case, transaction, agreement it must be booked to or None, words the reason must contain)
@@ -314,3 +315,54 @@ def test_the_rents_reference_with_the_service_costs_amount_is_not_booked_as_rent
                                day=date(2026, 10, 30)))
     assert decision.agreement_id is None
     assert {s.agreement_id for s in decision.suggestions} >= {1, 2}
+
+
+# Our own payouts: weekly leefgeld of Anna (agreement 8) in a file, one seen last week.
+PAYOUTS = [
+    PayoutFacts("HHB-0000000051-1", 51, 8, 1, 60_00, ANNA_OWN, date(2026, 11, 2)),
+    PayoutFacts("HHB-0000000052-1", 52, 8, 1, 60_00, ANNA_OWN, date(2026, 11, 9)),
+    PayoutFacts("HHB-0000000050-1", 50, 8, 1, 60_00, ANNA_OWN, date(2026, 10, 26), paid=True),
+    PayoutFacts("HHB-0000000060-1", 60, None, 2, 250_00, ANNE_OWN, date(2026, 11, 3)),
+]
+
+
+def payout_index() -> AgreementIndex:
+    return AgreementIndex(AGREEMENTS, account_owners=OWNERS, payouts=PAYOUTS)
+
+
+def test_a_payout_without_its_end_to_end_id_is_found_by_account_and_amount_days_later():
+    index = payout_index()
+    decision = index.decide(tx(-60_00, ANNA_OWN, "Leefgeld", day=date(2026, 11, 4)))
+    assert (decision.agreement_id, decision.payout_id) == (8, 51)
+    assert "eigen rekening en bedrag" in decision.reason
+    # The next one of the same amount is the later payout, never the same one twice.
+    again = index.decide(tx(-60_00, ANNA_OWN, "Leefgeld", day=date(2026, 11, 10)))
+    assert again.payout_id == 52
+    # A third of that amount is not ours: it goes the usual way (not a payout).
+    third = index.decide(tx(-60_00, ANNA_OWN, "Leefgeld", day=date(2026, 11, 11)))
+    assert third.payout_id is None
+
+
+def test_a_payout_booked_a_week_late_or_with_another_amount_is_not_taken_for_ours():
+    index = payout_index()
+    assert index.decide(tx(-60_00, ANNA_OWN, "x", day=date(2026, 11, 20))).payout_id is None
+    assert index.decide(tx(-61_00, ANNA_OWN, "x", day=date(2026, 11, 3))).payout_id is None
+
+
+def test_the_end_to_end_id_wins_over_the_nearest_date():
+    index = payout_index()
+    decision = index.decide(tx(-60_00, ANNA_OWN, "x", e2e="HHB-0000000052-1",
+                               day=date(2026, 11, 3)))
+    assert decision.payout_id == 52 and "end-to-end-id HHB-0000000052-1" in decision.reason
+
+
+def test_a_returned_payment_is_recognised_and_a_one_off_has_no_agreement():
+    index = payout_index()
+    returned = index.decide(tx(60_00, ANNA_OWN, "Retour", e2e="HHB-0000000050-1",
+                               day=date(2026, 10, 30), return_reason="AC04"))
+    assert (returned.agreement_id, returned.payout_id) == (8, 50)
+    assert "teruggekomen betaling" in returned.reason and "AC04" in returned.reason
+    # A credit without a return reason is not a return, however it looks.
+    assert index.decide(tx(60_00, ANNA_OWN, "x", day=date(2026, 11, 2))).payout_id is None
+    one_off = index.decide(tx(-250_00, ANNE_OWN, "Voorschot", day=date(2026, 11, 3)))
+    assert (one_off.agreement_id, one_off.participant_id, one_off.payout_id) == (None, 2, 60)

@@ -80,16 +80,27 @@ class TransactionFacts:
     mandate_id: str | None = None
     end_to_end_id: str | None = None
     reversal: bool = False
+    return_reason: str | None = None  # an R-transaction: the bank returned a payment
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutFacts:
-    """A payment we made ourselves (pain.001); it comes back with our end-to-end id."""
+    """A payment we made ourselves (pain.001): in a file and not yet seen (``paid`` False),
+    or seen recently (``paid`` True: only its return can still come)."""
 
-    end_to_end_id: str
+    end_to_end_id: str | None
     payout_id: int
-    agreement_id: int | None
+    agreement_id: int | None  # None: a one-off payment
+    participant_id: int
     amount_cents: int  # positive, as paid
+    creditor_iban: str | None = None
+    execution_date: date | None = None
+    paid: bool = False
+
+
+# Banks that drop our end-to-end id book the payment on its execution date or a few days after.
+PAYOUT_DAYS_BEFORE, PAYOUT_DAYS_AFTER = 1, 5
+RETURN_DAYS_AFTER = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +220,13 @@ class AgreementIndex:
         self.by_term: dict[str, list[AgreementFacts]] = defaultdict(list)
         self.term_text: dict[tuple[int, str], str] = {}  # (agreement, normalised) → as typed
         self.account_owners = dict(account_owners or {})  # IBAN → "UWV", "de deelnemer" …
-        self.payouts = {p.end_to_end_id: p for p in payouts}
+        payouts = list(payouts)
+        self.payouts = {p.end_to_end_id: p for p in payouts if p.end_to_end_id}
+        self.payouts_of_iban: dict[tuple[str, int], list[PayoutFacts]] = defaultdict(list)
+        for payout in payouts:
+            if payout.creditor_iban:
+                self.payouts_of_iban[(payout.creditor_iban, payout.amount_cents)].append(payout)
+        self.claimed_payouts: set[int] = set()  # each payout is recognised once per run
         self._folded_names: dict[int, tuple[str, str]] = {}
         for agreement in agreements:
             self.by_id[agreement.id] = agreement
@@ -286,17 +303,48 @@ class AgreementIndex:
         return chosen
 
     def _own_payout(self, transaction: TransactionFacts) -> Decision | None:
+        """Our own payment coming back on the statement: by end-to-end id, else (banks that
+        drop it) by the creditor's account and the exact amount within a few days of the
+        execution date — one such payout, or the nearest before the booking day. A credit
+        with a return reason is the bank returning a payment we saw go out."""
+        amount = transaction.amount_cents
+        returned = amount > 0 and transaction.return_reason is not None
+        if amount >= 0 and not returned or transaction.reversal:
+            return None
         payout = self.payouts.get(transaction.end_to_end_id or "")
-        if payout is None or payout.agreement_id not in self.by_id:
+        how = f"end-to-end-id {transaction.end_to_end_id}"
+        if payout is None or payout.paid != returned or payout.amount_cents != abs(amount) \
+                or payout.payout_id in self.claimed_payouts:
+            payout = self._payout_by_account(transaction, returned)
+            how = "eigen rekening en bedrag"
+        if payout is None:
             return None
-        agreement = self.by_id[payout.agreement_id]
-        if transaction.amount_cents != -payout.amount_cents or transaction.reversal:
-            return None
-        reason = (f"eigen betaling (end-to-end-id {payout.end_to_end_id}), "
-                  f"bedrag {euro(payout.amount_cents)}")
-        suggestion = Suggested(agreement.id, agreement.participant_id, 100, reason)
-        return Decision(transaction.id, agreement.id, agreement.participant_id, reason,
-                        (suggestion,), payout_id=payout.payout_id)
+        self.claimed_payouts.add(payout.payout_id)
+        what = "teruggekomen betaling" if returned else "eigen betaling"
+        reason = f"{what} ({how}), bedrag {euro(payout.amount_cents)}"
+        if returned:
+            reason += f", reden {transaction.return_reason}"
+        suggestions = () if payout.agreement_id is None else (
+            Suggested(payout.agreement_id, payout.participant_id, 100, reason),)
+        return Decision(transaction.id, payout.agreement_id, payout.participant_id, reason,
+                        suggestions, payout_id=payout.payout_id)
+
+    def _payout_by_account(self, transaction: TransactionFacts,
+                           returned: bool) -> PayoutFacts | None:
+        iban = (transaction.counterparty_iban or "").replace(" ", "").upper()
+        day = transaction.booking_date
+        before, after = (0, RETURN_DAYS_AFTER) if returned else (PAYOUT_DAYS_BEFORE,
+                                                                 PAYOUT_DAYS_AFTER)
+        fitting = [
+            p for p in self.payouts_of_iban.get((iban, abs(transaction.amount_cents)), ())
+            if p.paid == returned and p.payout_id not in self.claimed_payouts
+            and p.execution_date is not None
+            and -before <= (day - p.execution_date).days <= after]
+        if len(fitting) > 1:  # two weeks' leefgeld of one amount: the one due before the day
+            earlier = [p for p in fitting if p.execution_date <= day]
+            nearest = max((p.execution_date for p in earlier), default=None)
+            fitting = [p for p in earlier if p.execution_date == nearest]
+        return fitting[0] if len(fitting) == 1 else None
 
     # -- evidence --------------------------------------------------------------------------
 

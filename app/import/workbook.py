@@ -60,6 +60,7 @@ AGREEMENT_COLUMNS = {
     "frequentie": "frequency",
     "startdatum": "valid_from",
     "einddatum": "valid_through",
+    "betaalwijze": "payment_method",  # overschrijving | incasso (uitgaven; leeg: onbekend)
 }
 
 
@@ -110,6 +111,7 @@ class AgreementRow:
     frequency: object = None
     valid_from: object = None
     valid_through: object = None
+    payment_method: object = None
 
 
 @dataclass

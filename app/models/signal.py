@@ -29,6 +29,7 @@ class SignalKind(enum.StrEnum):
     SALDO_FORECAST = "saldo-verwachting"
     PROGRESS_TALK_DUE = "voortgangsgesprek"
     EMPLOYER_NOT_PAYING = "werkgever betaalt niet via ons"
+    PAYOUT_RETURNED = "betaling teruggekomen"
     SALDO_FALLING = "saldo daalt"  # kept for rows of earlier versions; no rule raises it now
     OTHER = "overig"
 

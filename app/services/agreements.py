@@ -18,6 +18,7 @@ from app.models import (
     Frequency,
     Organisation,
     Participant,
+    PaymentMethod,
     SearchTerm,
 )
 from app.services import validation
@@ -28,6 +29,7 @@ from app.services.unit_of_work import UnitOfWork, changed, snapshot
 EDITABLE_FIELDS = (
     "organisation_id", "counter_account_id", "category_id", "direction", "amount_cents",
     "tolerance_percent", "frequency", "day", "description", "valid_from", "valid_through",
+    "payment_method",
 )
 
 
@@ -90,6 +92,12 @@ def clean_agreement(values: dict) -> dict:
         raise ValidationError("startdatum is verplicht", "startdatum")
     if "description" in out:
         out["description"] = validation.text(out["description"], "omschrijving", 2000)
+    if out.get("payment_method") in (None, ""):
+        if "payment_method" in out:
+            out["payment_method"] = None
+    else:
+        out["payment_method"] = validation.choice(out["payment_method"], PaymentMethod,
+                                                  "betaalwijze")
     return out
 
 

@@ -48,6 +48,7 @@ from app.models import (
     OrganisationKind,
     Participant,
     ParticipantStatus,
+    PaymentMethod,
     Role,
     SearchTerm,
     StatusChange,
@@ -321,6 +322,7 @@ class _Planner:
         self.a_frequency = C(v.choice, Frequency, "frequentie", required="frequentie", memo=True)
         self.a_start = C(v.day_of, "startdatum", required="startdatum", memo=True)
         self.a_end = C(v.day_of, "einddatum", memo=True)
+        self.a_payment = C(v.choice, PaymentMethod, "betaalwijze", memo=True)
         self.a_term = C(v.text, "zoekterm", 140)
 
     # -- what the database already holds ------------------------------------------------------
@@ -580,6 +582,7 @@ class _Planner:
         frequency = self.a_frequency(check, r.frequency)
         start = self.a_start(check, r.valid_from)
         end = self.a_end(check, r.valid_through)
+        payment = self.a_payment(check, r.payment_method)
         terms: dict[str, str] = {}
         for term in split_terms(r.search_terms):
             cleaned = self.a_term(check, term)
@@ -632,6 +635,7 @@ class _Planner:
                 "valid_from": start,
                 "valid_through": end,
                 "mandatory": mandatory,
+                "payment_method": payment,
             },
             [(term, normalised) for normalised, term in terms.items()],
         ))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.importers.matcher import (
@@ -37,10 +37,12 @@ from app.models import (
     Organisation,
     Participant,
     Payout,
+    PayoutStatus,
     SearchTerm,
     Suggestion,
 )
 from app.models.base import utcnow
+from app.services import payouts as payout_services
 from app.services.bulk import insert_rows
 from app.services.signals import touch_transactions
 from app.services.unit_of_work import UnitOfWork
@@ -77,6 +79,7 @@ class Matcher:
         self.extra_terms = extra_terms or {}
         self._index: AgreementIndex | None = None
         self._categories: dict[int, int] = {}
+        self._payout_categories: dict[int, int] = {}
 
     @property
     def index(self) -> AgreementIndex:
@@ -120,7 +123,7 @@ class Matcher:
         # A clerk undid an automatic link of a ``manual_only`` transaction: suggest, never
         # link it again.
         links = [(d, v) for d, (v, manual_only) in decided
-                 if d.agreement_id is not None and not manual_only]
+                 if (d.agreement_id is not None or d.payout_id is not None) and not manual_only]
         linked_ids = {d.transaction_id for d, _v in links}
         now = utcnow()
         if links:
@@ -147,13 +150,17 @@ class Matcher:
             insert_rows(session, Booking.__table__, [
                 {"transaction_id": d.transaction_id, "participant_id": d.participant_id,
                  "agreement_id": d.agreement_id,
-                 "category_id": self._categories[d.agreement_id],  # type: ignore[index]
+                 "category_id": self._payout_categories[d.payout_id]
+                 if d.payout_id is not None else self._categories[d.agreement_id],
                  "payout_id": d.payout_id, "amount_cents": amounts[d.transaction_id],
                  "booking_date": dates[d.transaction_id], "method": BookingMethod.AUTOMATIC,
                  "reason": d.reason, "created_by": self.actor, "created_at": now}
                 for d, _v in links
             ])
             outcome.linked += len(links)
+            payout_services.mark_seen(session, [
+                (d.payout_id, d.transaction_id, amounts[d.transaction_id])
+                for d, _v in links if d.payout_id is not None])
             if first_id is not None:
                 outcome.booking_ids.extend((first_id, self._next_booking_id() - 1))
         insert_rows(session, Suggestion.__table__, [
@@ -246,14 +253,26 @@ class Matcher:
                 valid_through=row.valid_through, description=row.description,
                 terms=tuple(terms.get(row.id, ())),
             ))
-        payouts = [
-            PayoutFacts(e2e, payout_id, agreement_id, amount)
-            for e2e, payout_id, agreement_id, amount in session.execute(
-                select(Payout.end_to_end_id, Payout.id, Payout.agreement_id, Payout.amount_cents)
-                .where(Payout.end_to_end_id.in_(
-                    select(BankTransaction.end_to_end_id).where(BankTransaction.is_open)))
-            )
-        ]
+        # Our own payments: in a file and not yet seen; and those seen whose return (an open
+        # credit with a return reason) names their end-to-end id or account.
+        returns = select(BankTransaction.end_to_end_id, BankTransaction.counterparty_iban).where(
+            BankTransaction.is_open.is_(True), BankTransaction.return_reason.is_not(None),
+            BankTransaction.amount_cents > 0).subquery()
+        payouts = []
+        for row in session.execute(
+                select(Payout.end_to_end_id, Payout.id, Payout.agreement_id,
+                       Payout.participant_id, Payout.amount_cents, Payout.creditor_iban,
+                       Payout.execution_date, Payout.status, Payout.category_id)
+                .where(or_(Payout.status == PayoutStatus.IN_FILE,
+                           (Payout.status == PayoutStatus.PAID) & or_(
+                               Payout.end_to_end_id.in_(select(returns.c.end_to_end_id)),
+                               Payout.creditor_iban.in_(
+                                   select(returns.c.counterparty_iban)))))):
+            self._payout_categories[row.id] = row.category_id
+            payouts.append(PayoutFacts(
+                row.end_to_end_id, row.id, row.agreement_id, row.participant_id,
+                row.amount_cents, row.creditor_iban, row.execution_date,
+                paid=row.status == PayoutStatus.PAID))
         return AgreementIndex(facts, account_owners=owners, payouts=payouts)
 
 

@@ -294,6 +294,7 @@ def _change(uow: UnitOfWork, payout_id: int, action: str, apply, *,
         payout = _payout(uow.session, payout_id, expected_version)
         before = snapshot(payout)
         apply(payout)
+        touch(uow.session, [payout.participant_id])  # a returned payout's signal may close
         before, after = changed(before, snapshot(payout, exclude=("version",)))
         uow.record(action, payout, before=before, after=after)
         uow.commit()

@@ -302,6 +302,7 @@ class AgreementLine:
     valid_from: date
     valid_through: date | None
     terms: tuple[TermLine, ...]
+    payment_method: str | None = None  # overschrijving | incasso; None: unknown
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_through is None or day <= self.valid_through)
@@ -452,6 +453,7 @@ def _agreement_line(agreement: Agreement) -> AgreementLine:
         tolerance_percent=str(agreement.tolerance_percent),
         frequency=agreement.frequency.value,
         day=agreement.day,
+        payment_method=agreement.payment_method.value if agreement.payment_method else None,
         description=agreement.description,
         valid_from=agreement.valid_from,
         valid_through=agreement.valid_through,

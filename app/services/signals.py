@@ -40,6 +40,8 @@ from app.models import (
     Employee,
     Organisation,
     Participant,
+    Payout,
+    PayoutStatus,
     Setting,
     Signal,
     SignalKind,
@@ -58,6 +60,7 @@ from app.signal_rules import (
     Coverage,
     ParticipantFacts,
     QueuedPayment,
+    ReturnedPayout,
     evaluate,
 )
 from app.signal_rules import Thresholds as SignalThresholds
@@ -97,6 +100,7 @@ TAB_OF_KIND = {
     SignalKind.SALDO_FORECAST: "afspraken",
     SignalKind.PROGRESS_TALK_DUE: "voortgang",
     SignalKind.EMPLOYER_NOT_PAYING: "afspraken",
+    SignalKind.PAYOUT_RETURNED: "boekingen",
 }
 
 
@@ -348,7 +352,7 @@ def statement_coverage(session: Session) -> Coverage | None:
 
 
 def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, ParticipantFacts]:
-    """The rules' facts of these participants: four queries, whatever their number."""
+    """The rules' facts of these participants: five queries, whatever their number."""
     agreements: dict[int, list[AgreementFacts]] = defaultdict(list)
     rows = session.execute(
         select(Agreement.participant_id, Agreement.id, Category.name, Category.kind,
@@ -394,6 +398,17 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
     for (pid, t_id), (day, cents) in queued_rows.items():
         queued[pid].append(
             QueuedPayment(t_id, day, cents, frozenset(queued_agreements[pid, t_id])))
+    returned: dict[int, list[ReturnedPayout]] = defaultdict(list)
+    for payout, category, organisation in session.execute(
+        select(Payout, Category.name, Organisation.name)
+        .join(Category, Category.id == Payout.category_id)
+        .outerjoin(Agreement, Agreement.id == Payout.agreement_id)
+        .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
+        .where(Payout.participant_id.in_(ids), Payout.status == PayoutStatus.RETURNED)
+    ):
+        returned[payout.participant_id].append(ReturnedPayout(
+            payout.id, payout.agreement_id, agreement_label(category, organisation, None),
+            payout.execution_date, payout.amount_cents, payout.return_reason))
     facts = {}
     for pid, status, buffer, talk in session.execute(
         select(Participant.id, Participant.status, Participant.buffer_limit_cents,
@@ -401,7 +416,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
     ):
         facts[pid] = ParticipantFacts(
             pid, status.value, buffer, talk, tuple(agreements[pid]), tuple(payments[pid]),
-            tuple(moves[pid]), tuple(queued[pid]))
+            tuple(moves[pid]), tuple(queued[pid]), tuple(returned[pid]))
     return facts
 
 

@@ -48,6 +48,7 @@ from app.models import (
     Direction,
     Frequency,
     OverviewDelivery,
+    PaymentMethod,
     Variant,
 )
 from app.services import agreements as agreement_services
@@ -472,6 +473,15 @@ class AgreementDialog(QDialog):
         self.direction = QComboBox()
         for value in _choices(Direction):
             self.direction.addItem(value, value)
+        self.payment_method = QComboBox()
+        self.payment_method.addItem(self.tr("onbekend (wordt niet door ons betaald)"), None)
+        self.payment_method.addItem(self.tr("overschrijving (wij betalen)"),
+                                    PaymentMethod.TRANSFER.value)
+        self.payment_method.addItem(self.tr("incasso (schuldeiser int)"),
+                                    PaymentMethod.DIRECT_DEBIT.value)
+        self.payment_method.setToolTip(self.tr(
+            "Alleen voor uitgaven: een overschrijving komt in de betaalopdracht, een incasso "
+            "wordt alleen verwacht."))
         self.amount = QLineEdit()
         self.amount.setPlaceholderText(self.tr("bijv. 424,10"))
         self.tolerance = QLineEdit("2")
@@ -492,6 +502,7 @@ class AgreementDialog(QDialog):
         for label, widget in (
             (self.tr("Organisatie"), self.organisation), (self.tr("Tegenrekening"), self.account),
             (self.tr("Rubriek"), self.category), (self.tr("Richting"), self.direction),
+            (self.tr("Betaalwijze"), self.payment_method),
             (self.tr("Bedrag"), self.amount), (self.tr("Marge (%)"), self.tolerance),
             (self.tr("Frequentie"), self.frequency), (self.tr("Dag"), self.day),
             (self.tr("Omschrijving"), self.description),
@@ -506,10 +517,15 @@ class AgreementDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.organisation.currentIndexChanged.connect(lambda _i: self._fill_accounts())
+        self.direction.currentIndexChanged.connect(lambda _i: self._enable_payment_method())
         self._fill_accounts()
         if agreement is not None:
             self._show(agreement)
+        self._enable_payment_method()
         self.resize(520, self.sizeHint().height())
+
+    def _enable_payment_method(self) -> None:
+        self.payment_method.setEnabled(self.direction.currentData() == Direction.EXPENSE.value)
 
     def _fill_accounts(self, chosen: int | None = None) -> None:
         self.account.clear()
@@ -530,6 +546,8 @@ class AgreementDialog(QDialog):
         self._fill_accounts(agreement.counter_account_id)
         self.category.setCurrentIndex(max(0, self.category.findData(agreement.category)))
         self.direction.setCurrentIndex(self.direction.findData(agreement.direction))
+        self.payment_method.setCurrentIndex(max(0, self.payment_method.findData(
+            agreement.payment_method)))
         self.amount.setText(money_input_text(agreement.amount_cents))
         self.tolerance.setText(agreement.tolerance_percent.replace(".", ","))
         self.frequency.setCurrentIndex(self.frequency.findData(agreement.frequency))
@@ -547,6 +565,8 @@ class AgreementDialog(QDialog):
             "organisation_id": self.organisation.currentData(),
             "counter_account_id": self.account.currentData(),
             "direction": self.direction.currentData(),
+            "payment_method": self.payment_method.currentData()
+            if self.direction.currentData() == Direction.EXPENSE.value else None,
             "amount_cents": validation.cents(self.amount.text(), "bedrag"),
             "tolerance_percent": self.tolerance.text().strip() or "2",
             "frequency": self.frequency.currentData(),

@@ -2,6 +2,7 @@
 
 - ``agreements.payment_method``: overschrijving (we pay it) | incasso (the creditor collects
   it) | NULL (unknown: never paid by us, the review says so).
+- signals: a new kind, *betaling teruggekomen* (the bank returned one of our payments).
 - ``payouts`` and ``payout_batches`` are made again: no version of the program wrote them
   (they were the schema's placeholder), so nothing is lost. A payout now exists before its
   batch (``batch_id`` NULL while planned), has a kind, a status, the period it pays
@@ -15,6 +16,10 @@ Revises: 0006
 
 import sqlalchemy as sa
 from alembic import op
+
+KINDS = ('betaling ontbreekt', 'afwijkend bedrag', 'dubbele betaling', 'saldo negatief',
+         'tekort', 'buffer overschreden', 'saldo-verwachting', 'voortgangsgesprek',
+         'werkgever betaalt niet via ons', 'betaling teruggekomen', 'saldo daalt', 'overig')
 
 revision = '0007'
 down_revision = '0006'
@@ -98,6 +103,10 @@ def _create_payouts() -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('signals', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_signals_signal_kind'), type_='check')
+        batch_op.create_check_constraint(
+            'signal_kind', "kind IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")")
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.add_column(sa.Column('payment_method', _enum('payment_method', 'overschrijving', 'incasso'), nullable=True))
     postgres = op.get_bind().dialect.name == "postgresql"
