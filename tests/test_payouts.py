@@ -76,10 +76,12 @@ def build(db, *, anna_income: int = 2_400_00) -> World:
                                 ibans=[UNIVE])
     uwv = create_organisation(db.unit_of_work("beheer"), name="UWV", kind="inkomen",
                               ibans=[UWV])
-    anna = create_participant(db.unit_of_work("t"), bsn=VALID_BSNS[0], first_name="Anna",
+    anna = create_participant(db.unit_of_work("t"), registered_on=date(2026, 1, 2),
+                              bsn=VALID_BSNS[0], first_name="Anna",
                               initials="A.", last_name="Jansen", city="Utrecht",
                               iban=ANNA_OWN, buffer_limit_cents=500_00)
-    bram = create_participant(db.unit_of_work("t"), bsn=VALID_BSNS[1], first_name="Bram",
+    bram = create_participant(db.unit_of_work("t"), registered_on=date(2026, 1, 2),
+                              bsn=VALID_BSNS[1], first_name="Bram",
                               infix="de", last_name="Vries", city="Rotterdam",
                               variant="alleen_inkomsten", buffer_limit_cents=2_500_00)
     add_participant_account(db.unit_of_work("t"), bram, BRAM_OWN)

@@ -88,8 +88,9 @@ def test_status_bar_of_an_employee_shows_name_and_role(qtbot, demo_db):
 
 @pytest.mark.parametrize("role, expected", [
     (Role.FRONTOFFICE, ["participants", "signals", "overviews"]),
-    (Role.BACKOFFICE, ["participants", "import", "queue", "signals"]),
-    (Role.TEAMLEADER, ["participants", "import", "queue", "signals", "overviews", "caseload"]),
+    (Role.BACKOFFICE, ["participants", "import", "queue", "payouts", "signals"]),
+    (Role.TEAMLEADER, ["participants", "import", "queue", "payouts", "signals", "overviews",
+                       "caseload"]),
     (Role.ADMIN, [spec.key for spec in PAGES]),
     (None, ["participants", "signals"]),
 ])

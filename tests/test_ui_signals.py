@@ -130,9 +130,10 @@ def test_resolving_a_signal_needs_a_note_is_audited_and_lowers_the_count(qtbot, 
 
 
 def test_the_note_dialog_refuses_to_resolve_without_a_note(qtbot, demo_db):
-    from app.ui.signals_screen import NoteDialog
+    from app.ui.widgets import NoteDialog
 
-    dialog = NoteDialog("Signaal afhandelen", "Hoe is het afgehandeld?", True)
+    dialog = NoteDialog("Signaal afhandelen", "Hoe is het afgehandeld?", True,
+                        missing="Schrijf kort op hoe het signaal is afgehandeld.")
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.save()

@@ -22,6 +22,7 @@ from app.formatting import euro, short_date
 from app.models import (
     Agreement,
     BankAccount,
+    BankTransaction,
     Category,
     Direction,
     Organisation,
@@ -167,10 +168,24 @@ def _payable_agreements(session: Session, first: date, last: date) -> list[Payab
             .order_by(SearchTerm.id)) if ids else ():
         references.setdefault(agreement_id, term)
     last_paid = _last_amounts(session, ids)
+    # Without a chosen counter account an organisation with one account is paid there.
+    organisation_ibans: dict[int, list[str]] = defaultdict(list)
+    for organisation_id, account_iban in session.execute(
+            select(BankAccount.organisation_id, BankAccount.iban)
+            .where(BankAccount.organisation_id.is_not(None)).order_by(BankAccount.id)):
+        organisation_ibans[organisation_id].append(account_iban)
+
+    def creditor(agreement: Agreement, iban: str | None) -> str | None:
+        if iban is not None or agreement.organisation_id is None:
+            return iban
+        found = organisation_ibans.get(agreement.organisation_id, [])
+        return found[0] if len(found) == 1 else None
+
     return [PayableAgreement(
         id=a.id, participant_id=a.participant_id, category_id=a.category_id, category=category,
         category_kind=kind.value, payment_method=a.payment_method.value
-        if a.payment_method else None, organisation=organisation, counter_iban=iban,
+        if a.payment_method else None, organisation=organisation,
+        counter_iban=creditor(a, iban),
         counter_name=holder, amount_cents=a.amount_cents, frequency=a.frequency.value,
         day=a.day, valid_from=a.valid_from, valid_through=a.valid_through,
         description=a.description, reference=references.get(a.id),
@@ -346,7 +361,7 @@ def change(uow: UnitOfWork, payout_id: int, *, amount_cents: int | None = None,
     """Change one payment (this period only; the agreement stays as it is)."""
     if amount_cents is not None and amount_cents <= 0:
         raise ValidationError("Het bedrag moet groter zijn dan nul", "bedrag")
-    iban = validation.iban(creditor_iban, "rekening") if creditor_iban else None
+    iban = validation.iban(creditor_iban, "IBAN ontvanger") if creditor_iban else None
     text = sepa_text(remittance, REMITTANCE_LENGTH) if remittance is not None else None
     if execution_date is not None and execution_date < _today(today):
         raise ValidationError("De uitvoerdatum ligt in het verleden", "uitvoerdatum")
@@ -386,7 +401,7 @@ def add_one_off(uow: UnitOfWork, participant_id: int, amount_cents: int, credito
     the buffer."""
     if amount_cents <= 0:
         raise ValidationError("Het bedrag moet groter zijn dan nul", "bedrag")
-    iban = validation.iban(creditor_iban, "rekening")
+    iban = validation.iban(creditor_iban, "IBAN ontvanger")
     name = sepa_text(_required(creditor_name, "naam ontvanger"), NAME_LENGTH)
     if not name:
         raise ValidationError("De naam van de ontvanger bevat geen bruikbare tekens",
@@ -564,13 +579,17 @@ def mark_seen(session: Session, bookings: list[tuple[int, int, int]]) -> None:
         return
     payouts = {p.id: p for p in session.scalars(
         select(Payout).where(Payout.id.in_({b[0] for b in bookings})))}
+    reasons = dict(session.execute(
+        select(BankTransaction.id, BankTransaction.return_reason).where(
+            BankTransaction.id.in_([t for _p, t, amount in bookings if amount > 0]))).all())
     touched = set()
-    for payout_id, _transaction_id, amount in bookings:
+    for payout_id, transaction_id, amount in bookings:
         payout = payouts[payout_id]
         if amount < 0:
             payout.status = PayoutStatus.PAID
         else:
             payout.status = PayoutStatus.RETURNED
+            payout.return_reason = reasons.get(transaction_id)
             payout.attempt += 1
             payout.end_to_end_id = None
             payout.hold_reason = "teruggekomen: controleer de rekening en geef opnieuw vrij"

@@ -58,6 +58,8 @@ PAGES = (
     PageSpec("participants", "Deelnemers", EVERYONE, "Ctrl+1"),
     PageSpec("import", "Importeren", frozenset({R.BACKOFFICE, R.TEAMLEADER, R.ADMIN}), "Ctrl+2"),
     PageSpec("queue", "Wachtrij", frozenset({R.BACKOFFICE, R.TEAMLEADER, R.ADMIN}), "Ctrl+3"),
+    PageSpec("payouts", "Betaalopdrachten", frozenset({R.BACKOFFICE, R.TEAMLEADER, R.ADMIN}),
+             "Ctrl+8"),
     PageSpec("signals", "Signalen", EVERYONE, "Ctrl+4"),
     PageSpec("overviews", "Overzichten", frozenset({R.FRONTOFFICE, R.TEAMLEADER, R.ADMIN}),
              "Ctrl+5"),
@@ -69,6 +71,7 @@ OPTIONAL_SCREENS = {
     "queue": ("app.ui.queue_screen", "QueueScreen"),
     "overviews": ("app.ui.overviews_screen", "OverviewsScreen"),
     "caseload": ("app.ui.caseload_screen", "CaseloadScreen"),
+    "payouts": ("app.ui.payouts_screen", "PayoutsScreen"),
 }
 
 

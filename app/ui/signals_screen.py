@@ -17,10 +17,8 @@ from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QVBoxLayout,
@@ -40,6 +38,7 @@ from app.services.signals import (
 )
 from app.ui.operations import run_operation
 from app.ui.widgets import (
+    NoteDialog,
     date_text,
     error_label,
     fit_columns_once,
@@ -47,7 +46,6 @@ from app.ui.widgets import (
     money_item,
     muted,
     remember_columns,
-    save_cancel_buttons,
     sentence,
     text_item,
 )
@@ -78,35 +76,6 @@ class Loaded:
     rows: list[SignalRow]
     open_count: int
     employees: list[tuple[int, str]]
-
-
-class NoteDialog(QDialog):
-    """Asks for the note of a status change; a resolved signal needs one."""
-
-    def __init__(self, title: str, prompt: str, required: bool, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.required = required
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(prompt))
-        self.note = QPlainTextEdit()
-        self.note.setObjectName("note")
-        self.note.setTabChangesFocus(True)
-        layout.addWidget(self.note)
-        self.error = error_label()
-        layout.addWidget(self.error)
-        layout.addWidget(save_cancel_buttons(self))
-        self.resize(460, 220)
-
-    def text(self) -> str:
-        return self.note.toPlainText().strip()
-
-    def save(self) -> None:
-        if self.required and not self.text():
-            self.error.setText(self.tr("Schrijf kort op hoe het signaal is afgehandeld."))
-            self.error.show()
-            return
-        self.accept()
 
 
 class SignalsScreen(QWidget):
@@ -333,7 +302,8 @@ class SignalsScreen(QWidget):
                 "Notitie (bijv. wat u gaat doen):")
         dialog = NoteDialog(title, f"{signal.number} {signal.participant_name} — "
                             f"{signal.kind.value}\n{prompt}", status == SignalStatus.RESOLVED,
-                            self)
+                            self, missing=self.tr("Schrijf kort op hoe het signaal is "
+                                                  "afgehandeld."))
         return dialog.text() if dialog.exec() else None
 
     def change_status(self, status: SignalStatus) -> None:

@@ -18,11 +18,13 @@ from PySide6.QtCore import (
 from PySide6.QtCore import Signal as QtSignal
 from PySide6.QtGui import QColor, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
+    QDialog,
     QDialogButtonBox,
     QFrame,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableWidgetItem,
@@ -300,3 +302,34 @@ def save_cancel_buttons(dialog) -> QDialogButtonBox:
     buttons.accepted.connect(dialog.save)
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+class NoteDialog(QDialog):
+    """Asks for a note with an action (resolving a signal, holding a payment); ``required``
+    refuses an empty one with ``missing``."""
+
+    def __init__(self, title: str, prompt: str, required: bool, parent: QWidget | None = None,
+                 *, missing: str = "Vul een toelichting in."):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.required, self.missing = required, missing
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(prompt))
+        self.note = QPlainTextEdit()
+        self.note.setObjectName("note")
+        self.note.setTabChangesFocus(True)
+        layout.addWidget(self.note)
+        self.error = error_label()
+        layout.addWidget(self.error)
+        layout.addWidget(save_cancel_buttons(self))
+        self.resize(460, 220)
+
+    def text(self) -> str:
+        return self.note.toPlainText().strip()
+
+    def save(self) -> None:
+        if self.required and not self.text():
+            self.error.setText(self.missing)
+            self.error.show()
+            return
+        self.accept()

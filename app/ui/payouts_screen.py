@@ -1,0 +1,467 @@
+"""Betaalopdrachten (backoffice): plan the payments of a period, review them with their
+warnings (hold, release, approve, change, strike, a one-off), make the batch file for the bank,
+and the history of batches (save the file again, cancel).
+
+Every action is one call of app.services.payouts, run off the GUI thread; the screen then
+reads the list again. Questions a person answers (a reason, a file name, an amount) go
+through ``ask_text`` / ``ask_file`` / ``ask_payment``, which tests replace.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import UserError, ValidationError
+from app.formatting import euro, short_date
+from app.models import PayoutStatus
+from app.schedule import add_months
+from app.services import payouts, validation
+from app.services.payouts import BatchRow, PayoutRow
+from app.ui.operations import run_operation, show_error
+from app.ui.widgets import (
+    DEBIT_COLOR,
+    NoteDialog,
+    error_label,
+    fit_columns_once,
+    heading,
+    money_item,
+    muted,
+    remember_columns,
+    save_cancel_buttons,
+    text_item,
+)
+
+COLUMNS = ("Uitvoerdatum", "Dossier", "Deelnemer", "Soort", "Rubriek", "Ontvanger", "Rekening",
+           "Bedrag", "Status", "Waarschuwingen")
+BATCH_COLUMNS = ("Gemaakt", "Door", "Bericht", "Periode", "Betalingen", "Totaal", "Status",
+                 "Gezien")
+SHOW = (
+    ("Te betalen (gepland en aangehouden)", (PayoutStatus.PLANNED, PayoutStatus.HELD,
+                                             PayoutStatus.RETURNED)),
+    ("Alle betalingen van de periode", None),
+)
+
+
+def next_month(today: date) -> tuple[date, date]:
+    first = add_months(today.replace(day=1), 1)
+    return first, add_months(first, 1) - timedelta(days=1)
+
+
+class PaymentDialog(QDialog):
+    """A one-off payment, or a change of one: amount, account, name, text, date."""
+
+    def __init__(self, title: str, row: PayoutRow | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.amount = QLineEdit(euro(row.amount_cents).replace("€", "").strip() if row else "")
+        self.iban = QLineEdit(row.creditor_iban or "" if row else "")
+        self.name = QLineEdit(row.creditor_name if row else "")
+        self.remittance = QLineEdit(row.remittance or "" if row else "")
+        self.day = QLineEdit(short_date(row.execution_date) if row else short_date(date.today()))
+        form = QFormLayout()
+        for label, widget in ((self.tr("Bedrag"), self.amount), (self.tr("Rekening"), self.iban),
+                              (self.tr("Ten name van"), self.name),
+                              (self.tr("Omschrijving"), self.remittance),
+                              (self.tr("Uitvoerdatum"), self.day)):
+            form.addRow(label, widget)
+        self.name.setEnabled(row is None)
+        self.error = error_label()
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(save_cancel_buttons(self))
+        self.values: dict | None = None
+
+    def save(self) -> None:
+        try:
+            self.values = {
+                "amount_cents": validation.cents(self.amount.text(), "bedrag"),
+                "creditor_iban": self.iban.text().strip(),
+                "creditor_name": self.name.text().strip(),
+                "remittance": self.remittance.text().strip(),
+                "execution_date": validation.day_of(self.day.text(), "uitvoerdatum"),
+            }
+        except ValidationError as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.accept()
+
+
+class PayoutsScreen(QWidget):
+    def __init__(self, db, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.db = db
+        self.rows: list[PayoutRow] = []
+        self.batches: list[BatchRow] = []
+        self.ask_text = self._ask_text  # replaced in tests
+        self.ask_file = self._ask_file
+        self.ask_payment = self._ask_payment
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(self.tr("Betaalopdrachten")))
+        layout.addWidget(muted(self.tr(
+            "Plan het leefgeld en de vaste lasten die wij overmaken, controleer de lijst en maak "
+            "één bestand voor de bank. Een betaling die het saldo voorbij de buffer brengt, "
+            "wacht op goedkeuring. Incasso's betalen wij niet; die worden alleen verwacht.")))
+
+        first, last = next_month(date.today())
+        self.first, self.last = QLineEdit(short_date(first)), QLineEdit(short_date(last))
+        for field in (self.first, self.last):
+            field.setMaximumWidth(110)
+        self.show_filter = QComboBox()
+        for label, statuses in SHOW:
+            self.show_filter.addItem(self.tr(label), statuses)
+        self.show_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.plan_button = QPushButton(self.tr("Plannen"))
+        self.plan_button.clicked.connect(self.plan)
+        self.batch_button = QPushButton(self.tr("Betaalopdracht maken…"))
+        self.batch_button.clicked.connect(self.create_batch)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel(self.tr("Periode")))
+        bar.addWidget(self.first)
+        bar.addWidget(QLabel(self.tr("t/m")))
+        bar.addWidget(self.last)
+        bar.addWidget(self.plan_button)
+        bar.addWidget(self.show_filter)
+        bar.addStretch(1)
+        bar.addWidget(self.batch_button)
+        layout.addLayout(bar)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.message)
+
+        self.table = self._table(COLUMNS, "payouts")
+        self.table.itemSelectionChanged.connect(self._enable)
+        actions = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, label, slot in (
+                ("hold", "Aanhouden…", self.hold), ("release", "Vrijgeven", self.release),
+                ("approve", "Goedkeuren", self.approve), ("change", "Wijzigen…", self.change),
+                ("strike", "Schrappen…", self.strike)):
+            button = QPushButton(self.tr(label))
+            button.clicked.connect(slot)
+            self.buttons[key] = button
+            actions.addWidget(button)
+        actions.addStretch(1)
+        one_off = QPushButton(self.tr("Eenmalige betaling…"))
+        one_off.clicked.connect(self.add_one_off)
+        actions.addWidget(one_off)
+        self.summary = QLabel()
+        actions.addWidget(self.summary)
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        upper_layout.addWidget(self.table, 1)
+        upper_layout.addLayout(actions)
+
+        self.history = self._table(BATCH_COLUMNS, "payout_batches")
+        self.history.itemSelectionChanged.connect(self._enable)
+        self.save_button = QPushButton(self.tr("Bestand opnieuw opslaan…"))
+        self.save_button.clicked.connect(self.save_file)
+        self.cancel_button = QPushButton(self.tr("Annuleren…"))
+        self.cancel_button.clicked.connect(self.cancel_batch)
+        history_bar = QHBoxLayout()
+        history_bar.addWidget(QLabel(self.tr("Gemaakte betaalopdrachten")))
+        history_bar.addStretch(1)
+        history_bar.addWidget(self.save_button)
+        history_bar.addWidget(self.cancel_button)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        lower_layout.setContentsMargins(0, 0, 0, 0)
+        lower_layout.addLayout(history_bar)
+        lower_layout.addWidget(self.history, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(upper)
+        splitter.addWidget(lower)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout.addWidget(splitter, 1)
+        self._enable()
+
+    @staticmethod
+    def _table(columns, key: str) -> QTableWidget:
+        table = QTableWidget(0, len(columns))
+        table.setObjectName(key)
+        table.setHorizontalHeaderLabels(list(columns))
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        table.setAlternatingRowColors(True)
+        table.horizontalHeader().setStretchLastSection(True)
+        remember_columns(table.horizontalHeader(), key)
+        return table
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def period(self) -> tuple[date, date]:
+        return (validation.day_of(self.first.text(), "begindatum"),
+                validation.day_of(self.last.text(), "einddatum"))
+
+    def activate(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            first, last = self.period()
+        except ValidationError as exc:
+            self.say(str(exc), error=True)
+            return
+        statuses = self.show_filter.currentData()
+
+        def work(_progress):
+            with self.db.read() as session:
+                return (payouts.payout_rows(session, first, last, statuses=statuses),
+                        payouts.batch_rows(session))
+
+        run_operation(self, work, on_done=self._show)
+
+    def _show(self, result) -> None:
+        selected = self.selected()
+        self.rows, self.batches = result
+        table = self.table
+        table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            values = (row.execution_date, row.number, row.participant, row.kind, row.category,
+                      row.creditor_name, row.creditor_iban or "—")
+            for column, value in enumerate(values):
+                table.setItem(r, column, text_item(value))
+            table.setItem(r, 7, money_item(row.amount_cents))
+            status = row.status + (f": {row.hold_reason}" if row.hold_reason else "")
+            table.setItem(r, 8, text_item(status))
+            warnings = "; ".join(row.warnings)
+            table.setItem(r, 9, text_item(warnings, tooltip=warnings or None))
+            if row.status in ("aangehouden", "teruggekomen"):
+                for column in (8, 9):
+                    table.item(r, column).setForeground(DEBIT_COLOR)
+        fit_columns_once(table)
+        if selected is not None:
+            ids = [row.id for row in self.rows]
+            if selected.id in ids:
+                table.selectRow(ids.index(selected.id))
+        due = [r for r in self.rows if r.status == "gepland"]
+        self.summary.setText(self.tr("{n} te betalen: {total}; {held} aangehouden").format(
+            n=len(due), total=euro(sum(r.amount_cents for r in due)),
+            held=sum(1 for r in self.rows if r.status == "aangehouden")))
+        history = self.history
+        history.setRowCount(len(self.batches))
+        for r, batch in enumerate(self.batches):
+            values = (batch.created_at, batch.created_by, batch.message_id,
+                      f"{short_date(batch.period_from)} – {short_date(batch.period_through)}",
+                      batch.count)
+            for column, value in enumerate(values):
+                history.setItem(r, column, text_item(value))
+            history.setItem(r, 5, money_item(batch.total_cents))
+            history.setItem(r, 6, text_item(batch.status))
+            history.setItem(r, 7, text_item(f"{batch.paid} van {batch.count}"))
+        fit_columns_once(history)
+        self._enable()
+
+    def selected(self) -> PayoutRow | None:
+        index = self.table.currentRow()
+        return self.rows[index] if 0 <= index < len(self.rows) and \
+            self.table.selectionModel().hasSelection() else None
+
+    def selected_batch(self) -> BatchRow | None:
+        index = self.history.currentRow()
+        return self.batches[index] if 0 <= index < len(self.batches) and \
+            self.history.selectionModel().hasSelection() else None
+
+    def _enable(self) -> None:
+        row = self.selected()
+        editable = row is not None and row.status in ("gepland", "aangehouden", "teruggekomen")
+        self.buttons["hold"].setEnabled(editable and row.status != "aangehouden")
+        self.buttons["release"].setEnabled(editable and row.status != "gepland")
+        self.buttons["approve"].setEnabled(editable and row.needs_approval
+                                           and row.approved_by is None)
+        self.buttons["change"].setEnabled(editable)
+        self.buttons["strike"].setEnabled(editable)
+        batch = self.selected_batch()
+        self.save_button.setEnabled(batch is not None)
+        self.cancel_button.setEnabled(batch is not None and batch.status == "aangemaakt"
+                                      and batch.paid == 0)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(f"color: {DEBIT_COLOR.name()};" if error else "")
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def _run(self, work, done_text=None) -> None:
+        def done(result) -> None:
+            if done_text is not None:
+                self.say(done_text(result) if callable(done_text) else done_text)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, UserError):
+                self.say(str(exc), error=True)
+            else:
+                show_error(self, exc)
+
+        run_operation(self, work, on_done=done, on_error=failed)
+
+    def plan(self) -> None:
+        try:
+            first, last = self.period()
+        except ValidationError as exc:
+            self.say(str(exc), error=True)
+            return
+
+        def text(outcome: payouts.PlanOutcome) -> str:
+            lines = [outcome.summary() + "."]
+            lines += [self.tr("Niet gepland: {note}").format(note=n) for n in outcome.notes[:8]]
+            if len(outcome.notes) > 8:
+                lines.append(self.tr("… en nog {n}").format(n=len(outcome.notes) - 8))
+            return "\n".join(lines)
+
+        self._run(lambda _p: payouts.plan(self.db.unit_of_work(), first, last), text)
+
+    def create_batch(self) -> None:
+        try:
+            first, last = self.period()
+        except ValidationError as exc:
+            self.say(str(exc), error=True)
+            return
+        path = self.ask_file(f"betaalopdracht-{first:%Y-%m-%d}-{last:%Y-%m-%d}.xml")
+        if path is None:
+            return
+
+        def work(_progress):
+            batch = payouts.create_batch(self.db.unit_of_work(), first, last,
+                                         file_name=path.name)
+            try:
+                path.write_bytes(batch.xml)
+            except OSError as exc:
+                payouts.cancel_batch(self.db.unit_of_work(), batch.batch_id,
+                                     f"bestand {path} kon niet worden geschreven")
+                raise UserError(f"Kan {path} niet schrijven: {exc.strerror or exc}; de "
+                                "betaalopdracht is weer geannuleerd") from None
+            return batch
+
+        self._run(work, lambda batch: self.tr(
+            "Betaalopdracht {id}: {n} betalingen, {total}, opgeslagen als {path}. Lever het "
+            "bestand aan bij de bank.").format(id=batch.message_id, n=batch.count,
+                                               total=euro(batch.total_cents), path=path))
+
+    def _payout_action(self, action, *, reason: str | None = None, **kwargs) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        if reason is not None:
+            text = self.ask_text(reason, row)
+            if text is None:
+                return
+            kwargs["reason"] = text
+        self._run(lambda _p: action(self.db.unit_of_work(), row.id,
+                                    expected_version=row.version, **kwargs))
+
+    def hold(self) -> None:
+        self._payout_action(payouts.hold, reason=self.tr("Waarom aanhouden?"))
+
+    def release(self) -> None:
+        self._payout_action(payouts.release)
+
+    def approve(self) -> None:
+        self._payout_action(payouts.approve)
+
+    def strike(self) -> None:
+        self._payout_action(payouts.strike, reason=self.tr(
+            "Waarom wordt deze periode niet betaald? (plannen brengt haar niet terug)"))
+
+    def change(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        values = self.ask_payment(self.tr("Betaling wijzigen"), row)
+        if values is None:
+            return
+        self._run(lambda _p: payouts.change(
+            self.db.unit_of_work(), row.id, amount_cents=values["amount_cents"],
+            creditor_iban=values["creditor_iban"] or None, remittance=values["remittance"],
+            execution_date=values["execution_date"], expected_version=row.version))
+
+    def add_one_off(self) -> None:
+        row = self.selected()
+        if row is None:
+            self.say(self.tr("Kies eerst een betaling van de deelnemer voor wie de eenmalige "
+                             "betaling is."), error=True)
+            return
+        values = self.ask_payment(self.tr("Eenmalige betaling voor {name}").format(
+            name=row.participant), None)
+        if values is None:
+            return
+        self._run(lambda _p: payouts.add_one_off(
+            self.db.unit_of_work(), row.participant_id, values["amount_cents"],
+            values["creditor_iban"], values["creditor_name"], values["remittance"],
+            values["execution_date"]))
+
+    def save_file(self) -> None:
+        batch = self.selected_batch()
+        if batch is None:
+            return
+        path = self.ask_file(batch.file_name or f"{batch.message_id}.xml")
+        if path is None:
+            return
+
+        def work(_progress):
+            with self.db.read() as session:
+                data = payouts.batch_file(session, batch.id)
+            try:
+                path.write_bytes(data)
+            except OSError as exc:
+                raise UserError(f"Kan {path} niet schrijven: {exc.strerror or exc}") from None
+
+        self._run(work, self.tr("Opgeslagen als {path}").format(path=path))
+
+    def cancel_batch(self) -> None:
+        batch = self.selected_batch()
+        if batch is None:
+            return
+        reason = self.ask_text(self.tr("Waarom annuleren? Lever het bestand dan niet (meer) aan "
+                                       "bij de bank."), None)
+        if reason is None:
+            return
+        self._run(lambda _p: payouts.cancel_batch(self.db.unit_of_work(), batch.id, reason),
+                  lambda n: self.tr("Betaalopdracht {id} geannuleerd: {n} betalingen weer "
+                                    "gepland.").format(id=batch.message_id, n=n))
+
+    # -- questions (replaced in tests) -------------------------------------------------------
+
+    def _ask_text(self, prompt: str, row: PayoutRow | None) -> str | None:
+        about = f"{row.number} {row.participant} — {row.category} {euro(row.amount_cents)}\n" \
+            if row else ""
+        dialog = NoteDialog(self.tr("Betaalopdrachten"), about + prompt, True, self,
+                            missing=self.tr("Een reden is verplicht."))
+        return dialog.text() if dialog.exec() else None
+
+    def _ask_file(self, suggested: str) -> Path | None:
+        name, _filter = QFileDialog.getSaveFileName(
+            self, self.tr("Betaalbestand opslaan"), str(Path.home() / suggested),
+            self.tr("pain.001-bestand (*.xml)"))
+        return Path(name) if name else None
+
+    def _ask_payment(self, title: str, row: PayoutRow | None) -> dict | None:
+        dialog = PaymentDialog(title, row, self)
+        return dialog.values if dialog.exec() else None
