@@ -167,13 +167,14 @@ class PayoutsScreen(QWidget):
         one_off = QPushButton(self.tr("Eenmalige betaling…"))
         one_off.clicked.connect(self.add_one_off)
         actions.addWidget(one_off)
-        self.summary = QLabel()
-        actions.addWidget(self.summary)
+        self.summary = QLabel()  # under the buttons: beside them it widened the whole window
+        self.summary.setWordWrap(True)
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
         upper_layout.addWidget(self.table, 1)
         upper_layout.addLayout(actions)
+        upper_layout.addWidget(self.summary)
 
         self.history = self._table(BATCH_COLUMNS, "payout_batches")
         self.history.itemSelectionChanged.connect(self._enable)

@@ -208,10 +208,11 @@ class ProgressPage(QWidget):
         buttons.addWidget(refer_button)
         buttons.addWidget(self.outcome_button)
         buttons.addStretch(1)
-        buttons.addWidget(muted(self.tr("Warme overdracht: naar wie is de deelnemer verwezen, "
-                                        "en is de hulp gestart?"), wrap=False))
         referrals = QGroupBox(self.tr("Doorverwijzingen"))
         referrals_layout = QVBoxLayout(referrals)
+        # Wrapped on a line of its own: unwrapped it set the whole window's minimum width.
+        referrals_layout.addWidget(muted(self.tr("Warme overdracht: naar wie is de deelnemer "
+                                                 "verwezen, en is de hulp gestart?")))
         referrals_layout.addLayout(buttons)
         referrals_layout.addWidget(self.referrals, 1)
 
