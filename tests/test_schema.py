@@ -16,6 +16,7 @@ DESIGN_CATEGORIES = {
     "kinderbijslag", "huur", "energie", "water", "zorgverzekering", "inboedelverzekering",
     "aansprakelijkheidsverzekering", "telefoon", "internet", "televisie", "Wmo eigen bijdrage",
     "leefgeld", "overige vaste last", "bankkosten", "onbekend",
+    "eindafrekening",  # migration 0008: the payout of a positive saldo when a participant leaves
 }
 
 

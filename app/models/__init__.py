@@ -31,6 +31,7 @@ from app.models.participant import (
     Variant,
 )
 from app.models.payout import Payout, PayoutBatch, PayoutBatchStatus, PayoutKind, PayoutStatus
+from app.models.repayment import RepaymentKind, RepaymentPlan
 from app.models.signal import SYSTEM_ACTOR, Signal, SignalKind, SignalStatus
 from app.models.statement import BankTransaction, ImportedFile, Statement
 
@@ -41,7 +42,8 @@ __all__ = [
     "Frequency", "ImportedFile", "Organisation", "OrganisationKind", "OverviewDelivery",
     "Participant", "ParticipantStatus", "PaymentMethod", "Payout", "PayoutBatch",
     "PayoutBatchStatus", "PayoutKind", "PayoutStatus",
-    "Referral", "ReferralKind", "ReferralOutcome", "Role", "SYSTEM_ACTOR",
+    "Referral", "ReferralKind", "ReferralOutcome", "RepaymentKind", "RepaymentPlan", "Role",
+    "SYSTEM_ACTOR",
     "SearchTerm", "SelfReliance", "Setting", "Signal", "SignalKind", "SignalStatus", "Statement",
     "StatusChange", "Suggestion", "Variant",
 ]

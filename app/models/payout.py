@@ -92,6 +92,12 @@ class Payout(Base):
     creditor_iban: Mapped[str | None] = mapped_column(String(34))  # None: missing (held)
     creditor_name: Mapped[str] = mapped_column(String(140))
     amount_cents: Mapped[int] = mapped_column(Cents)
+    # Leefgeld: the instalment of a buffer repayment plan kept back from this payment (the
+    # amount above is what is paid, after it).
+    withheld_cents: Mapped[int] = mapped_column(Cents, default=0)
+    repayment_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("repayment_plans.id", ondelete="SET NULL"), index=True
+    )
     remittance: Mapped[str | None] = mapped_column(Text)  # never contains the BSN
     warnings: Mapped[str | None] = mapped_column(Text)  # the review's warnings, one per line
     hold_reason: Mapped[str | None] = mapped_column(Text)

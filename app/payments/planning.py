@@ -35,6 +35,10 @@ class PayeeFacts:
     buffer_cents: int
     saldo_cents: int  # today
     own_ibans: tuple[str, ...]
+    # A buffer repayment plan: kept back from each leefgeld payment while the saldo is below
+    # zero (never more than the negative saldo, never more than half the payment).
+    instalment_cents: int = 0
+    repayment_plan_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,8 @@ class PlannedPayment:
     warnings: tuple[str, ...] = ()
     hold_reason: str | None = None
     needs_approval: bool = False
+    withheld_cents: int = 0  # a buffer repayment instalment kept back from this leefgeld
+    repayment_plan_id: int | None = None
 
 
 @dataclass
@@ -107,12 +113,17 @@ def period_label(frequency: str, due: date) -> str:
     return f"{MONTHS[due.month - 1]} {due.year}"
 
 
-def remittance_text(agreement: PayableAgreement, payee: PayeeFacts, due: date) -> str:
+def remittance_text(agreement: PayableAgreement, payee: PayeeFacts, due: date,
+                    withheld_cents: int = 0) -> str:
     """What the creditor reads: what it is for, the period, the participant's reference at the
-    creditor (or their dossier number for leefgeld). Never a BSN (the writer checks again)."""
+    creditor (or their dossier number for leefgeld, and the instalment kept back). Never a BSN
+    (the writer checks again)."""
     label = period_label(agreement.frequency, due)
     if agreement.category_kind == "leefgeld":
         parts = ["Leefgeld", label, payee.number]
+        if withheld_cents:
+            parts.append(f"aflossing buffer {euro(withheld_cents).removeprefix('€ ')} "
+                         "ingehouden")
     else:
         parts = [agreement.description or agreement.category, label, agreement.reference or "",
                  payee.name]
@@ -171,6 +182,15 @@ def plan_payments(payees: dict[int, PayeeFacts], agreements: list[PayableAgreeme
     return plan
 
 
+def withheld(amount_cents: int, running_cents: int, instalment_cents: int) -> int:
+    """The buffer instalment kept back from a leefgeld payment of ``amount_cents`` when the
+    saldo before it is ``running_cents``: only while the saldo is below zero, never more than
+    what brings it back to zero, never more than half the leefgeld (it is what they live on)."""
+    if instalment_cents <= 0 or running_cents >= 0:
+        return 0
+    return max(0, min(instalment_cents, -running_cents, amount_cents // 2))
+
+
 def _payment(due: date, agreement: PayableAgreement, payee: PayeeFacts,
              running: dict[int, int], today: date) -> PlannedPayment:
     warnings: list[str] = []
@@ -190,7 +210,13 @@ def _payment(due: date, agreement: PayableAgreement, payee: PayeeFacts,
     if agreement.valid_through is not None and \
             agreement.valid_through - due <= timedelta(days=ENDING_SOON_DAYS):
         warnings.append(f"afspraak eindigt op {short_date(agreement.valid_through)}")
-    after = running[payee.id] - agreement.amount_cents
+    kept = withheld(agreement.amount_cents, running[payee.id], payee.instalment_cents) \
+        if leefgeld else 0
+    amount = agreement.amount_cents - kept
+    if kept:
+        warnings.append(f"aflossing buffer {euro(kept)} ingehouden "
+                        f"(leefgeld {euro(agreement.amount_cents)})")
+    after = running[payee.id] - amount
     running[payee.id] = after
     needs_approval = after < -payee.buffer_cents
     if needs_approval:
@@ -207,5 +233,6 @@ def _payment(due: date, agreement: PayableAgreement, payee: PayeeFacts,
         kind="leefgeld" if leefgeld else "vaste last", due_date=due,
         execution_date=execution_day(due, today), creditor_iban=iban,
         creditor_name=sepa_text(name, NAME_LENGTH) or name[:NAME_LENGTH],
-        amount_cents=agreement.amount_cents, remittance=remittance_text(agreement, payee, due),
-        warnings=tuple(warnings), hold_reason=hold, needs_approval=needs_approval)
+        amount_cents=amount, remittance=remittance_text(agreement, payee, due, kept),
+        warnings=tuple(warnings), hold_reason=hold, needs_approval=needs_approval,
+        withheld_cents=kept, repayment_plan_id=payee.repayment_plan_id if kept else None)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import NotFoundError, ValidationError
+from app.formatting import euro
 from app.models import (
     AllowanceFrequency,
     BankAccount,
@@ -18,12 +19,15 @@ from app.models import (
     OverviewDelivery,
     Participant,
     ParticipantStatus,
+    Payout,
+    PayoutStatus,
     SelfReliance,
     StatusChange,
     Variant,
 )
 from app.services import validation
 from app.services.accounts import ensure_iban_free, store_account
+from app.services.saldo import saldo_cents
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
@@ -203,37 +207,62 @@ def change_status(
     reason = validation.text(reason, "reden", 2000)
     with uow:
         participant = get_participant(uow, participant_id)
-        old = participant.status
-        if new_status not in TRANSITIONS[old]:
-            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "geen"
-            raise ValidationError(
-                f"Status {old.value!r} kan niet naar {new_status.value!r} "
-                f"(wel naar: {allowed})", "status"
-            )
-        if new_status in NEEDS_REASON and not reason:
-            raise ValidationError(f"Geef een reden bij {new_status.value!r}", "reden")
-        last_step = max((c.date for c in participant.status_changes), default=None)
-        if last_step and on < last_step:
-            raise ValidationError(
-                f"De datum {on:%d-%m-%Y} ligt vóór de vorige stap ({last_step:%d-%m-%Y})",
-                "datum",
-            )
-        before = snapshot(participant)
-        participant.status = new_status
-        if new_status == S.ACTIVE:
-            participant.start_date = participant.start_date or on
-            participant.exit_reason = None  # an opzegging withdrawn
-        if new_status == S.CANCELLED:
-            participant.exit_reason = reason
-        if new_status == S.ENDED:
-            participant.end_date = on
-            participant.exit_reason = reason or participant.exit_reason
-        uow.session.add(StatusChange(participant_id=participant.id, status=new_status, date=on,
-                                     reason=reason, changed_by=uow.actor))
-        before, after = changed(before, snapshot(participant, exclude=("updated_at", "version")))
-        touch(uow.session, [participant_id])
-        uow.record(f"status {new_status.value}", participant, before=before, after=after)
+        if new_status == S.ENDED and participant.status == S.CANCELLED:
+            _refuse_money_left(uow, participant, on)
+        take_status_step(uow, participant, new_status, on, reason)
         uow.commit()
+
+
+def _refuse_money_left(uow: UnitOfWork, participant: Participant, on: date) -> None:
+    """A participation with a saldo or payments still to go ends with the final settlement
+    (app.services.leaving), never with the bare status step."""
+    saldo = saldo_cents(uow.session, participant.id, on)
+    waiting = uow.session.scalar(select(func.count()).select_from(Payout).where(
+        Payout.participant_id == participant.id,
+        Payout.status.in_((PayoutStatus.PLANNED, PayoutStatus.HELD, PayoutStatus.IN_FILE,
+                           PayoutStatus.RETURNED))))
+    if saldo or waiting:
+        raise ValidationError(
+            f"Het saldo op {on:%d-%m-%Y} is {euro(saldo)}"
+            + (f" en er staan nog {waiting} betaling(en) open" if waiting else "")
+            + ": beëindig de deelname met de eindafrekening", "status")
+
+
+def take_status_step(uow: UnitOfWork, participant: Participant, new_status: ParticipantStatus,
+                     on: date, reason: str | None, *, allowed_anyway: bool = False) -> None:
+    """The step itself, inside the caller's transaction (with its audit row).
+    ``allowed_anyway``: the final settlement ends an active participation whose rules a
+    person overrode (moved away, deceased) without the opzegging step."""
+    old = participant.status
+    if new_status not in TRANSITIONS[old] and not allowed_anyway:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "geen"
+        raise ValidationError(
+            f"Status {old.value!r} kan niet naar {new_status.value!r} "
+            f"(wel naar: {allowed})", "status"
+        )
+    if new_status in NEEDS_REASON and not reason:
+        raise ValidationError(f"Geef een reden bij {new_status.value!r}", "reden")
+    last_step = max((c.date for c in participant.status_changes), default=None)
+    if last_step and on < last_step:
+        raise ValidationError(
+            f"De datum {on:%d-%m-%Y} ligt vóór de vorige stap ({last_step:%d-%m-%Y})",
+            "datum",
+        )
+    before = snapshot(participant)
+    participant.status = new_status
+    if new_status == S.ACTIVE:
+        participant.start_date = participant.start_date or on
+        participant.exit_reason = None  # an opzegging withdrawn
+    if new_status == S.CANCELLED:
+        participant.exit_reason = reason
+    if new_status == S.ENDED:
+        participant.end_date = on
+        participant.exit_reason = reason or participant.exit_reason
+    uow.session.add(StatusChange(participant_id=participant.id, status=new_status, date=on,
+                                 reason=reason, changed_by=uow.actor))
+    before, after = changed(before, snapshot(participant, exclude=("updated_at", "version")))
+    touch(uow.session, [participant.id])
+    uow.record(f"status {new_status.value}", participant, before=before, after=after)
 
 
 def end_participant(uow: UnitOfWork, participant_id: int, on: date, reason: str) -> None:

@@ -41,6 +41,7 @@ from app.payments.planning import PayableAgreement, PayeeFacts, execution_day, p
 from app.payments.sepa_text import NAME_LENGTH, REMITTANCE_LENGTH, sepa_text
 from app.services import validation
 from app.services.letter_settings import load_letter_settings
+from app.services.repayments import active_buffer_plans
 from app.services.saldo import saldos_cents
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
@@ -141,12 +142,15 @@ def _payees(session: Session, on: date) -> dict[int, PayeeFacts]:
             select(BankAccount.participant_id, BankAccount.iban)
             .where(BankAccount.participant_id.is_not(None)).order_by(BankAccount.id)):
         ibans[pid].append(iban)
+    plans = active_buffer_plans(session, on)
     return {p.id: PayeeFacts(
         id=p.id, number=p.number,
         name=" ".join(x for x in (p.initials or p.first_name, p.infix, p.last_name) if x),
         variant=p.variant.value, active=True, end_date=p.end_date,
         buffer_cents=p.buffer_limit_cents or 0, saldo_cents=saldos.get(p.id, 0),
-        own_ibans=tuple(ibans.get(p.id, ()))) for p in people}
+        own_ibans=tuple(ibans.get(p.id, ())),
+        instalment_cents=plans[p.id].instalment_cents if p.id in plans else 0,
+        repayment_plan_id=plans[p.id].id if p.id in plans else None) for p in people}
 
 
 def _payable_agreements(session: Session, first: date, last: date) -> list[PayableAgreement]:
@@ -201,8 +205,8 @@ def _last_amounts(session: Session, agreement_ids: list[int]) -> dict[int, int]:
               .where(Payout.agreement_id.in_(agreement_ids),
                      Payout.status != PayoutStatus.STRUCK)
               .group_by(Payout.agreement_id).subquery())
-    return dict(session.execute(
-        select(Payout.agreement_id, Payout.amount_cents)
+    return dict(session.execute(  # gross: before a buffer instalment was kept back
+        select(Payout.agreement_id, Payout.amount_cents + Payout.withheld_cents)
         .join(latest, (Payout.agreement_id == latest.c.agreement_id)
               & (Payout.due_date == latest.c.due))).all())
 
@@ -246,7 +250,8 @@ def plan(uow: UnitOfWork, first: date, last: date, *, today: date | None = None)
                 creditor_name=payment.creditor_name, amount_cents=payment.amount_cents,
                 remittance=payment.remittance, warnings="\n".join(payment.warnings) or None,
                 hold_reason=payment.hold_reason, needs_approval=payment.needs_approval,
-                created_by=uow.actor))
+                withheld_cents=payment.withheld_cents,
+                repayment_plan_id=payment.repayment_plan_id, created_by=uow.actor))
             outcome.planned += 1
             outcome.held += held
         uow.record("betalingen gepland", "payouts", None, after={
@@ -459,7 +464,8 @@ def end_to_end_id(payout: Payout) -> str:
 
 def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | None = None,
                  today: date | None = None) -> BatchOutcome:
-    """Write every planned, not held payment due in [first, last] into one pain.001 batch.
+    """Write every planned, not held payment due in [first, last] (and any planned before
+    ``first`` that no batch took yet) into one pain.001 batch.
 
     The file is validated against the XSD before anything is stored; a file that does not
     validate is not made (and nothing changes)."""
@@ -468,8 +474,9 @@ def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | N
     with uow:
         session = uow.session
         payouts = session.scalars(
-            select(Payout).where(Payout.status.in_(BATCHABLE), Payout.due_date >= first,
-                                 Payout.due_date <= last)
+            # Due in the range, and what was planned before it and never made into a file
+            # (a final settlement, a payment released late): the next batch takes it.
+            select(Payout).where(Payout.status.in_(BATCHABLE), Payout.due_date <= last)
             .order_by(Payout.execution_date, Payout.id).with_for_update()).all()
         if not payouts:
             raise UserError(f"Geen betalingen om te maken van {short_date(first)} tot en met "
@@ -479,6 +486,10 @@ def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | N
         now = utcnow()
         warnings = []
         for payout in payouts:
+            if payout.due_date < first:
+                warnings.append(f"betaling {payout.id} ({payout.creditor_name}, "
+                                f"{euro(payout.amount_cents)}) van {short_date(payout.due_date)}"
+                                " stond nog open: meegenomen")
             if payout.execution_date < today:  # planned earlier, made today
                 payout.execution_date = execution_day(payout.execution_date, today)
                 warnings.append(f"betaling {payout.id}: uitvoerdatum verschoven naar "
