@@ -32,7 +32,11 @@ from app.services import agreements as agr
 from app.services import leaving, payouts, repayments
 from app.services.participants import change_status, create_participant
 from app.services.saldo import saldo_cents
+from app.reports.letter import letter_pdf
+from app.services.letter_settings import load_letter_settings
+from app.services.overview import overview_data
 from tests.helpers import VALID_BSNS, audit_json, audit_rows
+from tests.test_letter import flat, page_texts
 from tests.test_payouts import ANNA_OWN, ENECO, TODAY, UWV, WOONSTAD, World, build, import_entries
 
 BRAM_UWV = "SVB-77120"
@@ -65,6 +69,14 @@ def open_transactions(db) -> int:
     with db.read() as session:
         return session.scalar(select(func.count()).select_from(BankTransaction).where(
             BankTransaction.is_open.is_(True)))
+
+
+def letter_text(db, pid: int, month: date, today: date) -> tuple[str, object]:
+    """The paper overview's words, as printed (from the PDF), and its data."""
+    with db.read() as session:
+        data = overview_data(session, pid, month, today=today)
+        settings = load_letter_settings(session)
+    return flat(" ".join(page_texts(letter_pdf(data, settings, today)))), data
 
 
 def month_end(first: date) -> date:
@@ -138,6 +150,14 @@ def test_both_variants_over_three_months_with_a_buffer_repayment(db, world):
     assert "aflossing buffer 100,00 ingehouden" in kept[1].remittance
     assert [(p.kind, p.withheld_cents, p.remaining_cents, p.active) for p in plan_rows] == [
         ("buffer", 200_00, 100_00, True)]
+    # The paper overview of February says what was kept back, and that it goes on.
+    text, data = letter_text(db, world.bram, date(2027, 2, 1), date(2027, 3, 1))
+    assert (data.withheld_cents, data.instalment_cents, data.saldo_cents) == (
+        100_00, 100_00, -100_00)
+    assert "In februari hielden wij € 100,00 van uw leefgeld in." in text
+    assert "Zolang uw saldo onder nul is, houden wij € 100,00 van elke betaling" in text
+    text, data = letter_text(db, world.bram, date(2026, 12, 1), date(2027, 1, 1))
+    assert data.withheld_cents == 0 and "hielden wij" not in text
     # The rent of a volledig participant goes out on the previous TARGET2 day of New Year.
     with db.read() as session:
         assert session.scalar(select(Payout.execution_date).where(
@@ -237,6 +257,10 @@ def test_leaving_with_a_positive_saldo_pays_it_out_in_the_next_batch(db, world):
                                                         PayoutStatus.IN_FILE)
     with pytest.raises(ValidationError, match="lopende deelname"):
         leaving.settle_exit(db.unit_of_work("clerk"), world.anna, end, "nog eens", today=end)
+    text, _data = letter_text(db, world.anna, date(2026, 12, 1), end)
+    assert text.index("Eindafrekening per 1 december 2026") < text.index("Uw saldo op")
+    assert ("Uw deelname is gestopt op 1 december 2026. Er blijft € 1.700,00 over. Dat geld "
+            "maken wij over naar uw eigen rekening.") in text
 
 
 def test_leaving_with_a_negative_saldo_owes_it_with_a_monthly_instalment(db, world):
@@ -258,6 +282,9 @@ def test_leaving_with_a_negative_saldo_owes_it_with_a_monthly_instalment(db, wor
             for r in rows] == [(RepaymentKind.FINAL.value, 400_00, 50_00, date(2027, 2, 1),
                                 400_00)]
     assert "€ 400,00 schuld bij de eindafrekening, € 50,00 per maand" in rows[0].description
+    text, _data = letter_text(db, world.bram, date(2027, 1, 1), today)
+    assert ("U moet nog € 400,00 terugbetalen aan de gemeente. U betaalt € 50,00 per maand. "
+            "De eerste keer is op 5 februari 2027.") in text
 
 
 def test_the_minimum_duration_and_the_notice_period_are_checked(db, world):

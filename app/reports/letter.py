@@ -39,7 +39,7 @@ from app.reports.letter_texts import (
     Texts,
     texts_for,
 )
-from app.reports.overview_data import BookedAmount, OverviewData
+from app.reports.overview_data import BookedAmount, OverviewData, Settlement
 from app.reports.overview_table import FOOTER_ROWS, SALDO_END, month_table
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -443,6 +443,9 @@ class _Layout:
         if d.allowance_paid_cents:
             self.paragraph(t.allowance_paid.format(month=t.month_name(d.month),
                                                    amount=t.money(d.allowance_paid_cents)))
+        if d.withheld_cents:
+            self.paragraph(t.withheld.format(month=t.month_name(d.month),
+                                             amount=t.money(d.withheld_cents)))
 
     def describe(self, booking: BookedAmount) -> str:
         group = _capital(self.texts.category(booking.group))
@@ -452,6 +455,9 @@ class _Layout:
     def what_next(self) -> None:
         d, t = self.data, self.texts
         self.heading(t.heading_next, keep=self.leading)
+        if d.settlement is not None:
+            self.final_settlement(d.settlement)
+            return
         if d.next_allowances:
             for allowance in d.next_allowances:
                 self.paragraph(t.next_allowance.format(day=t.weekday(allowance.day),
@@ -460,11 +466,29 @@ class _Layout:
             self.y -= self.leading * 0.3
         else:
             self.paragraph(t.no_allowance_known)
+        if d.instalment_cents and d.saldo_cents < 0:
+            self.paragraph(t.instalment_running.format(amount=t.money(d.instalment_cents)))
         for notice in d.notices:
             template = t.notices.get(notice.kind)
             if template:
                 organisation = notice.organisation or t.somebody
                 self.paragraph(_capital(template.format(organisation=organisation)))
+
+    def final_settlement(self, settlement: Settlement) -> None:
+        t = self.texts
+        day = t.day(settlement.end_date)
+        if settlement.final_cents > 0:
+            self.paragraph(t.settlement_paid.format(day=day,
+                                                    amount=t.money(settlement.final_cents)))
+        elif settlement.final_cents == 0:
+            self.paragraph(t.settlement_zero.format(day=day))
+        else:
+            self.paragraph(t.settlement_owed.format(day=day,
+                                                    amount=t.money(-settlement.final_cents)))
+            if settlement.instalment_cents and settlement.first_instalment:
+                self.paragraph(t.settlement_instalment.format(
+                    amount=t.money(settlement.instalment_cents),
+                    day=t.day(settlement.first_instalment)))
 
     def contact(self) -> None:
         d, t, s = self.data, self.texts, self.settings
@@ -492,6 +516,8 @@ class _Layout:
     def build(self) -> list[Page]:
         d, t = self.data, self.texts
         self.new_page()
+        if d.settlement is not None:  # the last letter says what it is first
+            self.heading(letter_title(d, t), keep=self.leading)
         self.saldo()  # the first thing in the body: what participants asked for
         self.paragraph(t.greeting.format(name=d.address.name), space_after=self.leading * 0.3)
         self.paragraph(t.intro.format(month=t.month(d.month)))
@@ -516,8 +542,13 @@ def layout_letter(data: OverviewData, settings: LetterSettings, today: date
                   ) -> LaidOutLetter:
     texts = texts_for(data.language)
     pages = _Layout(data, settings, today).build()
-    return LaidOutLetter(data.number, pages, texts.code,
-                         texts.title.format(month=texts.month(data.month)))
+    return LaidOutLetter(data.number, pages, texts.code, letter_title(data, texts))
+
+
+def letter_title(data: OverviewData, texts: Texts) -> str:
+    if data.settlement is not None:
+        return texts.settlement_title.format(day=texts.day(data.settlement.end_date))
+    return texts.title.format(month=texts.month(data.month))
 
 
 # --- drawing --------------------------------------------------------------------------------
@@ -605,7 +636,7 @@ def letter_pdf(data: OverviewData, settings: LetterSettings, today: date) -> byt
     texts = texts_for(data.language)
     buffer = io.BytesIO()
     write_letters([data], buffer, settings, today,
-                  title=texts.title.format(month=texts.month(data.month)), language=texts.code)
+                  title=letter_title(data, texts), language=texts.code)
     return buffer.getvalue()
 
 

@@ -37,6 +37,13 @@ class Texts:
     heading_next: str
     next_allowance: str  # {day} {amount}
     no_allowance_known: str
+    withheld: str  # {month} {amount}: buffer instalments kept back from the leefgeld
+    instalment_running: str  # {amount}: per leefgeld payment while the saldo is below zero
+    settlement_title: str  # {day}
+    settlement_paid: str  # {day} {amount}
+    settlement_zero: str  # {day}
+    settlement_owed: str  # {day} {amount}
+    settlement_instalment: str  # {amount} {day}: the first instalment
     notices: dict[str, str]  # SignalKind value → sentence with {organisation} {day} {amount}
     somebody: str  # when a notice names no organisation
     heading_contact: str
@@ -116,6 +123,18 @@ DUTCH = Texts(
     heading_next="Wat gebeurt er hierna?",
     next_allowance="Op {day} krijgt u {amount} leefgeld.",
     no_allowance_known="Uw contactpersoon vertelt u wanneer u weer leefgeld krijgt.",
+    withheld=("In {month} hielden wij {amount} van uw leefgeld in. Daarmee betaalt u de "
+              "buffer terug."),
+    instalment_running=("Zolang uw saldo onder nul is, houden wij {amount} van elke betaling "
+                        "van uw leefgeld in. Zo komt uw saldo weer boven nul."),
+    settlement_title="Eindafrekening per {day}",
+    settlement_paid=("Uw deelname is gestopt op {day}. Er blijft {amount} over. Dat geld "
+                     "maken wij over naar uw eigen rekening."),
+    settlement_zero="Uw deelname is gestopt op {day}. Uw saldo is nul: u krijgt niets terug "
+                    "en u hoeft niets te betalen.",
+    settlement_owed=("Uw deelname is gestopt op {day}. U moet nog {amount} terugbetalen aan "
+                     "de gemeente."),
+    settlement_instalment="U betaalt {amount} per maand. De eerste keer is op {day}.",
     notices={
         "betaling ontbreekt": ("Wij hebben nog geen geld ontvangen van {organisation}. "
                                "Wij zoeken dit voor u uit."),
@@ -161,6 +180,18 @@ ENGLISH = Texts(
     heading_next="What happens next?",
     next_allowance="On {day} you will receive {amount} living allowance.",
     no_allowance_known="Your contact person will tell you when you receive your next allowance.",
+    withheld=("In {month} we kept {amount} of your living allowance. With it you pay back "
+              "the buffer."),
+    instalment_running=("As long as your balance is below zero, we keep {amount} of each "
+                        "allowance payment. This brings your balance back above zero."),
+    settlement_title="Final statement as of {day}",
+    settlement_paid=("Your participation ended on {day}. {amount} is left. We will transfer "
+                     "this money to your own account."),
+    settlement_zero="Your participation ended on {day}. Your balance is zero: you get nothing "
+                    "back and you do not have to pay anything.",
+    settlement_owed=("Your participation ended on {day}. You still have to pay back {amount} "
+                     "to the municipality."),
+    settlement_instalment="You pay {amount} per month. The first payment is on {day}.",
     notices={
         "betaling ontbreekt": ("We have not yet received money from {organisation}. "
                                "We are looking into this for you."),

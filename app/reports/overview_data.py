@@ -132,6 +132,16 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Settlement:
+    """The final settlement of a participant who left (eindafrekening)."""
+
+    end_date: date
+    final_cents: int  # positive: paid to them; negative: they owe it
+    instalment_cents: int | None = None  # owed: per month
+    first_instalment: date | None = None
+
+
+@dataclass(frozen=True)
 class Contact:
     name: str | None
     phone: str | None
@@ -153,6 +163,9 @@ class OverviewData:
     variant: str = "volledig"
     next_allowances: tuple[AllowanceDate, ...] = ()
     notices: tuple[Notice, ...] = ()
+    withheld_cents: int = 0  # buffer instalments kept back from the leefgeld of month M
+    instalment_cents: int = 0  # the buffer plan in force: kept back per leefgeld payment
+    settlement: Settlement | None = None  # the participant left: the letter is the final one
     contact: Contact = field(default_factory=lambda: Contact(None, None))
 
     @property

@@ -37,11 +37,16 @@ from app.models import (
     OverviewDelivery,
     Participant,
     ParticipantStatus,
+    Payout,
+    PayoutKind,
+    PayoutStatus,
+    RepaymentKind,
+    RepaymentPlan,
     Signal,
     SignalKind,
     SignalStatus,
 )
-from app.reports.letter import LetterSettings, write_letters
+from app.reports.letter import LetterSettings, letter_title, write_letters
 from app.reports.letter_texts import DUTCH, texts_for
 from app.reports.overview_data import (
     Address,
@@ -51,6 +56,7 @@ from app.reports.overview_data import (
     MonthSaldo,
     Notice,
     OverviewData,
+    Settlement,
     add_months,
     day_before,
     last_of_month,
@@ -195,6 +201,8 @@ def _read_chunk(session: Session, ids: list[int], month: date, today: date, *,
     bookings = _bookings(session, ids, first, as_of)
     allowances = _allowances(session, [people[i][0] for i in ids if i in people], month, today)
     notices = _notices(session, ids, this, month_end)
+    withheld, instalments = _buffer_repayments(session, ids, this, month_end, as_of)
+    settlements = _settlements(session, [people[i][0] for i in ids if i in people])
     out: list[OverviewData | Skipped] = []
     for pid in ids:
         if pid not in people:
@@ -226,6 +234,9 @@ def _read_chunk(session: Session, ids: list[int], month: date, today: date, *,
             variant=participant.variant.value,
             next_allowances=tuple(allowances.get(pid, ())),
             notices=tuple(notices.get(pid, ())),
+            withheld_cents=withheld.get(pid, 0),
+            instalment_cents=instalments.get(pid, 0),
+            settlement=settlements.get(pid),
             contact=Contact(contact_name, contact_phone),
         ))
     return out
@@ -287,6 +298,47 @@ def _allowances(session: Session, participants: list[Participant], month: date, 
                                    first, last))
         for pid, dates in found.items():
             out[pid] = sorted(dates, key=lambda a: a.day)[:MAX_ALLOWANCE_DATES]
+    return out
+
+
+def _buffer_repayments(session: Session, ids: list[int], first: date, last: date, as_of: date
+                       ) -> tuple[dict[int, int], dict[int, int]]:
+    """Per participant the buffer instalments kept back from the leefgeld due in the month (not
+    struck), and the instalment of the buffer plan in force on ``as_of``."""
+    withheld = {pid: int(total) for pid, total in session.execute(
+        select(Payout.participant_id, func.sum(Payout.withheld_cents))
+        .where(Payout.participant_id.in_(ids), Payout.withheld_cents > 0,
+               Payout.status != PayoutStatus.STRUCK, Payout.due_date.between(first, last))
+        .group_by(Payout.participant_id))}
+    instalments = {plan.participant_id: plan.instalment_cents for plan in session.scalars(
+        select(RepaymentPlan).where(
+            RepaymentPlan.participant_id.in_(ids), RepaymentPlan.kind == RepaymentKind.BUFFER,
+            RepaymentPlan.start_date <= as_of,
+            or_(RepaymentPlan.end_date.is_(None), RepaymentPlan.end_date >= as_of))
+        .order_by(RepaymentPlan.id))}
+    return withheld, instalments
+
+
+def _settlements(session: Session, participants: list[Participant]) -> dict[int, Settlement]:
+    """The final settlement of those who left (the payout of a positive saldo, or what they
+    owe and its plan; neither: it came out at zero)."""
+    ended = {p.id: p for p in participants
+             if p.status == ParticipantStatus.ENDED and p.end_date is not None}
+    if not ended:
+        return {}
+    out = {pid: Settlement(p.end_date, 0) for pid, p in ended.items()}
+    for pid, amount in session.execute(
+            select(Payout.participant_id, Payout.amount_cents).where(
+                Payout.participant_id.in_(ended), Payout.kind == PayoutKind.SETTLEMENT,
+                Payout.status != PayoutStatus.STRUCK)):
+        out[pid] = Settlement(ended[pid].end_date, amount)
+    for plan in session.scalars(select(RepaymentPlan).where(
+            RepaymentPlan.participant_id.in_(ended), RepaymentPlan.kind == RepaymentKind.FINAL)
+            .order_by(RepaymentPlan.id)):
+        first = plan.start_date.replace(day=min(plan.day or 1, 28))
+        out[plan.participant_id] = Settlement(ended[plan.participant_id].end_date,
+                                              -(plan.owed_cents or 0), plan.instalment_cents,
+                                              first)
     return out
 
 
@@ -444,7 +496,7 @@ def _write_folder(folder: Path, letters: Iterator[OverviewData], settings: Lette
         path = folder / f"{_safe_name(data.number)}.pdf"
         with _replacing(path) as temporary:
             result = write_letters([data], temporary, settings, today,
-                                   title=texts.title.format(month=texts.month(data.month)),
+                                   title=letter_title(data, texts),
                                    language=texts.code, duplex=False)
         run.letters += 1
         run.pages += result.pages
