@@ -28,13 +28,13 @@ from app.models import (
 )
 from app.payments.pain001 import read_pain001
 from app.payments.planning import withheld
+from app.reports.letter import letter_pdf
 from app.services import agreements as agr
 from app.services import leaving, payouts, repayments
-from app.services.participants import change_status, create_participant
-from app.services.saldo import saldo_cents
-from app.reports.letter import letter_pdf
 from app.services.letter_settings import load_letter_settings
 from app.services.overview import overview_data
+from app.services.participants import change_status, create_participant
+from app.services.saldo import saldo_cents
 from tests.helpers import VALID_BSNS, audit_json, audit_rows
 from tests.test_letter import flat, page_texts
 from tests.test_payouts import ANNA_OWN, ENECO, TODAY, UWV, WOONSTAD, World, build, import_entries

@@ -9,7 +9,7 @@ through ``ask_text`` / ``ask_file`` / ``ask_payment``, which tests replace.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QVBoxLayout,
@@ -54,10 +55,22 @@ COLUMNS = ("Uitvoerdatum", "Dossier", "Deelnemer", "Soort", "Rubriek", "Ontvange
 BATCH_COLUMNS = ("Gemaakt", "Door", "Bericht", "Periode", "Betalingen", "Totaal", "Status",
                  "Gezien")
 SHOW = (
-    ("Te betalen (gepland en aangehouden)", (PayoutStatus.PLANNED, PayoutStatus.HELD,
-                                             PayoutStatus.RETURNED)),
-    ("Alle betalingen van de periode", None),
+    ("Te betalen", (PayoutStatus.PLANNED, PayoutStatus.HELD, PayoutStatus.RETURNED),
+     "Gepland, aangehouden en teruggekomen: wat nog betaald moet worden"),
+    ("Alle betalingen", None,
+     "Ook wat in een betaalopdracht zit, is uitgevoerd of is geschrapt"),
 )
+
+
+def local_moment(moment: datetime) -> datetime:
+    """A stored moment for display: SQLite gives back the UTC time without its zone, which
+    would otherwise be shown as if it were local time (an hour or two early in the
+    Netherlands)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def describe(row: PayoutRow) -> str:
+    return f"{row.number} {row.participant}, {row.category} {euro(row.amount_cents)}"
 
 
 def next_month(today: date) -> tuple[date, date]:
@@ -127,15 +140,22 @@ class PayoutsScreen(QWidget):
         first, last = next_month(date.today())
         self.first, self.last = QLineEdit(short_date(first)), QLineEdit(short_date(last))
         for field in (self.first, self.last):
+            # Room for a whole date: a narrow window squeezed them to "027".
+            field.setMinimumWidth(field.fontMetrics().horizontalAdvance("00-00-00000") + 12)
             field.setMaximumWidth(110)
         self.show_filter = QComboBox()
-        for label, statuses in SHOW:
+        for label, statuses, tip in SHOW:
             self.show_filter.addItem(self.tr(label), statuses)
+            self.show_filter.setItemData(self.show_filter.count() - 1, self.tr(tip),
+                                         Qt.ItemDataRole.ToolTipRole)
         self.show_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.plan_button = QPushButton(self.tr("Plannen"))
         self.plan_button.clicked.connect(self.plan)
         self.batch_button = QPushButton(self.tr("Betaalopdracht maken…"))
         self.batch_button.clicked.connect(self.create_batch)
+        # The period, planning and what to show on one line; making the batch file sits under
+        # the list, beside what it will hold (on one line they set a window minimum wider
+        # than a small screen).
         bar = QHBoxLayout()
         bar.addWidget(QLabel(self.tr("Periode")))
         bar.addWidget(self.first)
@@ -144,10 +164,11 @@ class PayoutsScreen(QWidget):
         bar.addWidget(self.plan_button)
         bar.addWidget(self.show_filter)
         bar.addStretch(1)
-        bar.addWidget(self.batch_button)
         layout.addLayout(bar)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # A long file name in it must not widen the window: it wraps within the screen's width.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message)
 
@@ -164,17 +185,21 @@ class PayoutsScreen(QWidget):
             self.buttons[key] = button
             actions.addWidget(button)
         actions.addStretch(1)
-        one_off = QPushButton(self.tr("Eenmalige betaling…"))
-        one_off.clicked.connect(self.add_one_off)
-        actions.addWidget(one_off)
+        self.one_off_button = QPushButton(self.tr("Eenmalige betaling…"))
+        self.one_off_button.clicked.connect(self.add_one_off)
         self.summary = QLabel()  # under the buttons: beside them it widened the whole window
         self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        totals = QHBoxLayout()
+        totals.addWidget(self.summary, 1)
+        totals.addWidget(self.one_off_button)
+        totals.addWidget(self.batch_button)
         upper = QWidget()
         upper_layout = QVBoxLayout(upper)
         upper_layout.setContentsMargins(0, 0, 0, 0)
         upper_layout.addWidget(self.table, 1)
         upper_layout.addLayout(actions)
-        upper_layout.addWidget(self.summary)
+        upper_layout.addLayout(totals)
 
         self.history = self._table(BATCH_COLUMNS, "payout_batches")
         self.history.itemSelectionChanged.connect(self._enable)
@@ -268,7 +293,7 @@ class PayoutsScreen(QWidget):
         history = self.history
         history.setRowCount(len(self.batches))
         for r, batch in enumerate(self.batches):
-            values = (batch.created_at, batch.created_by, batch.message_id,
+            values = (local_moment(batch.created_at), batch.created_by, batch.message_id,
                       f"{short_date(batch.period_from)} – {short_date(batch.period_through)}",
                       batch.count)
             for column, value in enumerate(values):
@@ -366,7 +391,8 @@ class PayoutsScreen(QWidget):
             "bestand aan bij de bank.").format(id=batch.message_id, n=batch.count,
                                                total=euro(batch.total_cents), path=path))
 
-    def _payout_action(self, action, *, reason: str | None = None, **kwargs) -> None:
+    def _payout_action(self, action, done: str, *, reason: str | None = None,
+                       **kwargs) -> None:
         row = self.selected()
         if row is None:
             return
@@ -375,21 +401,27 @@ class PayoutsScreen(QWidget):
             if text is None:
                 return
             kwargs["reason"] = text
+        # Every outcome says what happened: a red line of an earlier refusal must not stay.
         self._run(lambda _p: action(self.db.unit_of_work(), row.id,
-                                    expected_version=row.version, **kwargs))
+                                    expected_version=row.version, **kwargs),
+                  done.format(payment=describe(row)))
 
     def hold(self) -> None:
-        self._payout_action(payouts.hold, reason=self.tr("Waarom aanhouden?"))
+        self._payout_action(payouts.hold, self.tr("Aangehouden: {payment}."),
+                            reason=self.tr("Waarom aanhouden?"))
 
     def release(self) -> None:
-        self._payout_action(payouts.release)
+        self._payout_action(payouts.release, self.tr(
+            "Vrijgegeven: {payment}; gaat mee in de volgende betaalopdracht."))
 
     def approve(self) -> None:
-        self._payout_action(payouts.approve)
+        self._payout_action(payouts.approve, self.tr("Goedgekeurd: {payment}."))
 
     def strike(self) -> None:
-        self._payout_action(payouts.strike, reason=self.tr(
-            "Waarom wordt deze periode niet betaald? (plannen brengt haar niet terug)"))
+        self._payout_action(payouts.strike, self.tr(
+            "Geschrapt: {payment}. Kies 'Alle betalingen' om haar terug te zien."),
+            reason=self.tr(
+                "Waarom wordt deze periode niet betaald? (plannen brengt haar niet terug)"))
 
     def change(self) -> None:
         row = self.selected()
@@ -398,10 +430,17 @@ class PayoutsScreen(QWidget):
         values = self.ask_payment(self.tr("Betaling wijzigen"), row)
         if values is None:
             return
+        # Only what the clerk changed: the date shown may be in the past by now (a payment
+        # planned earlier), which the service rightly refuses as a new date.
+        day = values["execution_date"]
         self._run(lambda _p: payouts.change(
             self.db.unit_of_work(), row.id, amount_cents=values["amount_cents"],
             creditor_iban=values["creditor_iban"] or None, remittance=values["remittance"],
-            execution_date=values["execution_date"], expected_version=row.version))
+            execution_date=day if day != row.execution_date else None,
+            expected_version=row.version),
+            self.tr("Gewijzigd: {number} {name}, {category}: nu {amount}.").format(
+                number=row.number, name=row.participant, category=row.category,
+                amount=euro(values["amount_cents"])))
 
     def add_one_off(self) -> None:
         row = self.selected()
@@ -413,10 +452,22 @@ class PayoutsScreen(QWidget):
             name=row.participant), None)
         if values is None:
             return
+        day = values["execution_date"]
+        done = self.tr("Eenmalige betaling van {amount} aan {name} toegevoegd ({day}).").format(
+            amount=euro(values["amount_cents"]), name=values["creditor_name"],
+            day=short_date(day))
+        try:
+            first, last = self.period()
+        except ValidationError:
+            first = last = None
+        if first is not None and not first <= day <= last:
+            # Otherwise it seems lost: the list and the batch take the shown period only.
+            done += " " + self.tr("Die datum valt buiten de getoonde periode: kies een periode "
+                                  "met {day} om haar te zien en mee te betalen.").format(
+                                      day=short_date(day))
         self._run(lambda _p: payouts.add_one_off(
             self.db.unit_of_work(), row.participant_id, values["amount_cents"],
-            values["creditor_iban"], values["creditor_name"], values["remittance"],
-            values["execution_date"]))
+            values["creditor_iban"], values["creditor_name"], values["remittance"], day), done)
 
     def save_file(self) -> None:
         batch = self.selected_batch()
