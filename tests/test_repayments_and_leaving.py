@@ -33,7 +33,7 @@ from app.services import agreements as agr
 from app.services import leaving, payouts, repayments
 from app.services.letter_settings import load_letter_settings
 from app.services.overview import overview_data
-from app.services.participants import change_status, create_participant
+from app.services.participants import change_status, create_participant, update_participant
 from app.services.saldo import saldo_cents
 from tests.helpers import VALID_BSNS, audit_json, audit_rows
 from tests.test_letter import flat, page_texts
@@ -320,3 +320,22 @@ def create_late_starter(db) -> int:
     change_status(db.unit_of_work("t"), pid, "intake", date(2026, 8, 15))
     change_status(db.unit_of_work("t"), pid, "actief", date(2026, 9, 1))
     return pid
+
+
+def test_leefgeld_set_in_the_dossier_is_paid_instead_of_the_leefgeld_agreement(db, world):
+    # Anna's dossier says 75 every Friday: that replaces her weekly agreement of 60 on
+    # Mondays (the overview reads the same), never both.
+    update_participant(db.unit_of_work("t"), world.anna, allowance_cents=75_00,
+                       allowance_frequency="week", allowance_day=5)
+    payouts.plan(db.unit_of_work("clerk"), date(2026, 12, 1), date(2026, 12, 31), today=TODAY)
+    with db.read() as session:
+        leefgeld = [r for r in payouts.payout_rows(session) if r.participant_id == world.anna
+                    and r.category == "leefgeld"]
+    assert [(r.due_date, r.amount_cents, r.creditor_iban) for r in leefgeld] == [
+        (date(2026, 12, day), 75_00, ANNA_OWN) for day in (4, 11, 18, 25)]
+    # Christmas Day is no TARGET2 day: that one goes out the day before.
+    assert leefgeld[-1].execution_date == date(2026, 12, 24)
+    again = payouts.plan(db.unit_of_work("clerk"), date(2026, 12, 1), date(2026, 12, 31),
+                         today=TODAY)
+    # Anna's four Fridays and her rent, Bram's leefgeld: all taken already.
+    assert (again.planned, again.already) == (0, 6)

@@ -43,7 +43,9 @@ class PayeeFacts:
 
 @dataclass(frozen=True)
 class PayableAgreement:
-    id: int
+    """An expense agreement, or (id None) the leefgeld set in the dossier's own fields."""
+
+    id: int | None
     participant_id: int
     category_id: int
     category: str  # huur, leefgeld …
@@ -61,12 +63,17 @@ class PayableAgreement:
     reference: str | None  # the participant's reference at the creditor (a search term)
     last_paid_cents: int | None = None  # the amount of its previous payout, if any
 
+    def period_key(self, due: date) -> str:
+        if self.id is None:
+            return f"leefgeld:{self.participant_id}:{due.isoformat()}"
+        return period_key(self.id, due)
+
 
 @dataclass(frozen=True)
 class PlannedPayment:
     period_key: str
     participant_id: int
-    agreement_id: int
+    agreement_id: int | None  # None: the dossier's own leefgeld
     category_id: int
     kind: str  # leefgeld | vaste last
     due_date: date
@@ -168,7 +175,7 @@ def plan_payments(payees: dict[int, PayeeFacts], agreements: list[PayableAgreeme
                 plan.notes.append(f"{payee.number} {agreement.category}: {reason}")
             continue
         for due in dues:
-            if period_key(agreement.id, due) in taken:
+            if agreement.period_key(due) in taken:
                 plan.already += 1
             elif payee.end_date is not None and due > payee.end_date:
                 plan.notes.append(f"{payee.number} {agreement.category} {short_date(due)}: de "
@@ -177,7 +184,8 @@ def plan_payments(payees: dict[int, PayeeFacts], agreements: list[PayableAgreeme
                 candidates.append((due, agreement, payee))
     # The saldo runs down in execution order, per participant.
     running = {pid: p.saldo_cents - outstanding.get(pid, 0) for pid, p in payees.items()}
-    for due, agreement, payee in sorted(candidates, key=lambda c: (c[0], c[1].id)):
+    for due, agreement, payee in sorted(candidates,
+                                        key=lambda c: (c[0], c[2].id, c[1].id or 0)):
         plan.payments.append(_payment(due, agreement, payee, running, today))
     return plan
 
@@ -228,7 +236,7 @@ def _payment(due: date, agreement: PayableAgreement, payee: PayeeFacts,
     else:
         name = agreement.organisation or agreement.counter_name or agreement.category
     return PlannedPayment(
-        period_key=period_key(agreement.id, due), participant_id=payee.id,
+        period_key=agreement.period_key(due), participant_id=payee.id,
         agreement_id=agreement.id, category_id=agreement.category_id,
         kind="leefgeld" if leefgeld else "vaste last", due_date=due,
         execution_date=execution_day(due, today), creditor_iban=iban,

@@ -24,6 +24,7 @@ from app.models import (
     BankAccount,
     BankTransaction,
     Category,
+    CategoryKind,
     Direction,
     Organisation,
     Participant,
@@ -185,7 +186,11 @@ def _payable_agreements(session: Session, first: date, last: date) -> list[Payab
         found = organisation_ibans.get(agreement.organisation_id, [])
         return found[0] if len(found) == 1 else None
 
-    return [PayableAgreement(
+    by_fields = _dossier_leefgeld(session, first, last)
+    # The dossier's own leefgeld fields replace its leefgeld agreements (as the overview
+    # reads them): paying both would pay the leefgeld twice.
+    by_fields_of = {f.participant_id for f in by_fields}
+    return by_fields + [PayableAgreement(
         id=a.id, participant_id=a.participant_id, category_id=a.category_id, category=category,
         category_kind=kind.value, payment_method=a.payment_method.value
         if a.payment_method else None, organisation=organisation,
@@ -194,7 +199,29 @@ def _payable_agreements(session: Session, first: date, last: date) -> list[Payab
         day=a.day, valid_from=a.valid_from, valid_through=a.valid_through,
         description=a.description, reference=references.get(a.id),
         last_paid_cents=last_paid.get(a.id))
-        for a, category, kind, organisation, iban, holder in rows]
+        for a, category, kind, organisation, iban, holder in rows
+        if not (kind == CategoryKind.ALLOWANCE and a.participant_id in by_fields_of)]
+
+
+def _dossier_leefgeld(session: Session, first: date, last: date) -> list[PayableAgreement]:
+    """The leefgeld set in the dossier (amount, week or month, day) as a payable agreement
+    without an id; paid to the participant's own account."""
+    category_id = session.scalar(select(Category.id).where(Category.name == "leefgeld"))
+    people = session.execute(
+        select(Participant.id, Participant.allowance_cents, Participant.allowance_frequency,
+               Participant.allowance_day, Participant.start_date, Participant.end_date)
+        .where(Participant.allowance_cents > 0, Participant.allowance_frequency.is_not(None),
+               Participant.allowance_day.is_not(None),
+               Participant.status.in_((ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED)))
+        .order_by(Participant.id)).all()
+    return [PayableAgreement(
+        id=None, participant_id=pid, category_id=category_id, category="leefgeld",
+        category_kind=CategoryKind.ALLOWANCE.value, payment_method=None, organisation=None,
+        counter_iban=None, counter_name=None, amount_cents=amount, frequency=frequency.value,
+        day=day, valid_from=start or first, valid_through=end, description=None,
+        reference=None)
+        for pid, amount, frequency, day, start, end in people
+        if (start is None or start <= last) and (end is None or end >= first)]
 
 
 def _last_amounts(session: Session, agreement_ids: list[int]) -> dict[int, int]:
