@@ -401,10 +401,17 @@ def test_create_demo_stores_everything_in_one_audited_transaction(db, uow):
 
     rows = audit_rows(db)
     # One audit row for all dossiers; then the account and each month's statement import,
-    # each its own service call as a clerk's would be; then the signals as of the demo's date.
+    # each its own service call as a clerk's would be; the buffer repayments of those below zero
+    # in the 'alleen inkomsten' variant; then the signals as of the demo's date.
     assert [r.action for r in rows] == [
         AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3,
-        "signalen geëvalueerd"]
+        "aflossingsregelingen afgesproken", "signalen geëvalueerd"]
+    with db.read() as session:
+        income_only = session.execute(select(Participant.id, Participant.number).where(
+            Participant.variant == Variant.INCOME_ONLY)).all()
+        saldos = saldos_cents(session, expected.today, [pid for pid, _ in income_only])
+    below_zero = {number for pid, number in income_only if saldos[pid] < 0}
+    assert set(audit_json(rows[5], "after")["dossiers"]) == below_zero
     after = audit_json(rows[0], "after")
     assert after["seed"] == 3 and after["participants"] == 50
     assert after["agreements"] == len(expected.book.agreements)

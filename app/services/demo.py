@@ -29,14 +29,20 @@ from app.models import (
     DebtSituation,
     Employee,
     Participant,
+    ParticipantStatus,
     Referral,
     ReferralKind,
     ReferralOutcome,
+    RepaymentKind,
+    RepaymentPlan,
     SelfReliance,
+    Variant,
 )
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
+from app.services.repayments import smallest_leefgeld
+from app.services.saldo import saldos_cents
 from app.services.signals import evaluate_signals, signals_paused
 from app.services.statement_import import ImportOutcome, store_statements
 from app.services.unit_of_work import UnitOfWork
@@ -136,10 +142,40 @@ def create_demo(
         outcomes = _import_statements(uow, statements, statements_folder)
     summary.statements = sum(len(o.statements) for o in outcomes)
     summary.transactions = sum(o.new_entries for o in outcomes)
+    _agree_buffer_repayments(uow, data.today)
     # As of the demo's own date, so that a demo made for another day shows its signals too.
     # and with the history of its three months of statements (signals of some weeks' age).
     evaluate_signals(uow, on=data.today, history_weeks=13)
     return summary
+
+
+def _agree_buffer_repayments(uow: UnitOfWork, today: date) -> int:
+    """As a Rotterdam team would: every 'alleen inkomsten' participant below zero repays the
+    buffer from the leefgeld, a tenth of the smallest payment (rounded to whole euros), from
+    the first of next month. One transaction, one audit row."""
+    start = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    with uow:
+        session = uow.session
+        people = session.scalars(select(Participant).where(
+            Participant.variant == Variant.INCOME_ONLY,
+            Participant.status.in_((ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED)))
+            .order_by(Participant.id)).all()
+        saldos = saldos_cents(session, today, [p.id for p in people])
+        agreed = []
+        for participant in people:
+            leefgeld = smallest_leefgeld(session, participant, start)
+            if saldos[participant.id] >= 0 or not leefgeld:
+                continue
+            instalment = max(100, leefgeld // 10 // 100 * 100)
+            session.add(RepaymentPlan(
+                participant_id=participant.id, kind=RepaymentKind.BUFFER,
+                instalment_cents=instalment, start_date=start, created_by=uow.actor,
+                note="buffergebruik (demo)"))
+            agreed.append(participant.number)
+        uow.record("aflossingsregelingen afgesproken", "repayment_plans", None,
+                   after={"dossiers": agreed, "vanaf": start.isoformat()})
+        uow.commit()
+        return len(agreed)
 
 
 def _store_progress(session: Session, data: DemoData, actor: str) -> int:
