@@ -107,13 +107,36 @@ def exit_problems(session: Session, participant: Participant, end: date) -> list
     return problems
 
 
-def preview_settlement(session: Session, participant_id: int, end: date) -> tuple[int, int]:
-    """(saldo on the end date, payouts on their way due by then) for the dialog."""
+@dataclass(frozen=True)
+class SettlementPreview:
+    """What the final settlement on ``end`` would be, for the dialog, before anything changes."""
+
+    end: date
+    saldo_cents: int
+    on_its_way_cents: int
+    problems: tuple[str, ...]
+
+    @property
+    def final_cents(self) -> int:
+        return self.saldo_cents - self.on_its_way_cents
+
+
+def _money_at_end(session: Session, participant_id: int, end: date) -> tuple[int, int]:
+    """(saldo on the end date, payouts on their way due by then)."""
     on_its_way = session.scalar(
         select(func.coalesce(func.sum(Payout.amount_cents), 0)).where(
             Payout.participant_id == participant_id, Payout.status.in_(ON_ITS_WAY),
             Payout.due_date <= end))
     return saldo_cents(session, participant_id, end), int(on_its_way or 0)
+
+
+def settlement_preview(session: Session, participant_id: int, end: date) -> SettlementPreview:
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise NotFoundError(f"Deelnemer {participant_id} bestaat niet")
+    saldo, on_its_way = _money_at_end(session, participant_id, end)
+    return SettlementPreview(end, saldo, on_its_way,
+                             tuple(exit_problems(session, participant, end)))
 
 
 def settle_exit(uow: UnitOfWork, participant_id: int, end: date, reason: str, *,
@@ -161,7 +184,7 @@ def settle_exit(uow: UnitOfWork, participant_id: int, end: date, reason: str, *,
             if payout.due_date > end:
                 payout.status, payout.hold_reason = PayoutStatus.STRUCK, "deelname beëindigd"
                 struck += 1
-        saldo, on_its_way = preview_settlement(session, participant_id, end)
+        saldo, on_its_way = _money_at_end(session, participant_id, end)
         final = saldo - on_its_way
 
         agreements = session.execute(

@@ -65,6 +65,7 @@ from app.services.queries import (
 )
 from app.ui.operations import run_operation, show_error
 from app.ui.progress_page import ProgressPage
+from app.ui.repayments_box import RepaymentsBox
 from app.ui.widgets import (
     CENTS_ROLE,
     CREDIT_COLOR,
@@ -811,10 +812,13 @@ class DossierScreen(QWidget):
         row.addWidget(self.status_button)
         self.status_history = _table([self.tr("Datum"), self.tr("Status"), self.tr("Door"),
                                       self.tr("Reden")])
+        self.repayments = RepaymentsBox(self.db)  # plans and the final settlement
+        self.repayments.changed.connect(self._done)
         layout = QVBoxLayout(page)
         layout.addLayout(row)
         layout.addWidget(self.status_error)
         layout.addWidget(self.status_history, 1)
+        layout.addWidget(self.repayments, 1)
         return page
 
     def _agreements_page(self) -> QWidget:
@@ -931,6 +935,7 @@ class DossierScreen(QWidget):
         self.view = view
         self._show_view()
         self.progress_page.load(view.id)
+        self.repayments.load(view.id, view.status)
         self.loaded.emit()
 
     def _show_view(self) -> None:
