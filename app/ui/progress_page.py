@@ -348,7 +348,9 @@ class ProgressPage(QWidget):
         self._save_assessment(self.now_self, self.now_debt, intake=False)
 
     def _open(self, dialog: _DayNoteDialog, store) -> None:
-        """Open ``dialog``; on Opslaan run ``store(dialog)`` and show a refusal in the dialog."""
+        """Open ``dialog``; on Opslaan run ``store(day, note, choice)`` off the GUI thread with
+        the values read on it (widgets belong to the GUI thread) and show a refusal in the
+        dialog."""
         self.dialog = dialog
 
         def failed(exc: BaseException) -> None:
@@ -362,8 +364,12 @@ class ProgressPage(QWidget):
             self.dialog = None
             self._done()
 
-        dialog.accepted.connect(lambda: run_operation(
-            self, lambda _p: store(dialog), on_done=stored, on_error=failed))
+        def accepted() -> None:
+            day, note, choice = dialog.value, dialog.text(), dialog.chosen()
+            run_operation(self, lambda _p: store(day, note, choice), on_done=stored,
+                          on_error=failed)
+
+        dialog.accepted.connect(accepted)
         dialog.open()
 
     def start_talk(self) -> None:
@@ -372,8 +378,8 @@ class ProgressPage(QWidget):
         participant_id = self.view.participant_id
         self._open(_DayNoteDialog(self.tr("Voortgangsgesprek gehouden"),
                                   self.tr("Gehouden op"), note_required=True, parent=self),
-                   lambda d: progress.record_progress_talk(
-                       self.db.unit_of_work(), participant_id, d.value, d.text()))
+                   lambda day, note, _choice: progress.record_progress_talk(
+                       self.db.unit_of_work(), participant_id, day, note))
 
     def start_referral(self) -> None:
         if self.view is None:
@@ -382,8 +388,8 @@ class ProgressPage(QWidget):
         self._open(_DayNoteDialog(
             self.tr("Doorverwijzen"), self.tr("Verwezen op"),
             choices=(self.tr("Naar"), tuple(k.value for k in ReferralKind)), parent=self),
-            lambda d: progress.add_referral(self.db.unit_of_work(), participant_id,
-                                            d.chosen(), d.value, d.text()))
+            lambda day, note, choice: progress.add_referral(
+                self.db.unit_of_work(), participant_id, choice, day, note))
 
     def start_outcome(self) -> None:
         referral = self.selected_referral()
@@ -395,6 +401,6 @@ class ProgressPage(QWidget):
             choices=(self.tr("Uitkomst"), tuple(o.value for o in ReferralOutcome
                                                  if o != ReferralOutcome.PENDING)),
             parent=self)
-        self._open(dialog, lambda d: progress.record_referral_outcome(
-            self.db.unit_of_work(), referral.id, d.chosen(), d.value, d.text() or None,
+        self._open(dialog, lambda day, note, choice: progress.record_referral_outcome(
+            self.db.unit_of_work(), referral.id, choice, day, note or None,
             expected_version=referral.version))
