@@ -239,6 +239,14 @@ def test_a_payment_past_the_buffer_waits_for_approval(db):
     approved = next(r for r in rows(db) if r.id == second.id)
     assert (approved.status, approved.approved_by) == ("gepland", "teamleider")
     assert audit_rows(db, "betaling goedgekeurd")[-1].actor == "teamleider"
+    # A changed amount is judged again: still past the buffer, so it waits for approval again
+    # (the next batch does not take it on the old approval).
+    payouts.change(db.unit_of_work("clerk"), second.id, amount_cents=55_00, today=TODAY)
+    changed = next(r for r in rows(db) if r.id == second.id)
+    assert (changed.status, changed.approved_by, changed.needs_approval) == (
+        "aangehouden", None, True)
+    assert [w for w in changed.warnings if "voorbij de buffer" in w] == [
+        "saldo na betaling € -635,00: voorbij de buffer van € 500,00"]
 
 
 def test_hold_change_strike_and_a_one_off(db, world):

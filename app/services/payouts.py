@@ -402,8 +402,9 @@ def change(uow: UnitOfWork, payout_id: int, *, amount_cents: int | None = None,
         _editable(payout)
         if amount_cents is not None and amount_cents != payout.amount_cents:
             payout.amount_cents = amount_cents
-            # A changed amount is approved again by whoever approves it.
+            # A changed amount is judged against the buffer again, and approved again.
             payout.approved_by = payout.approved_at = None
+            _judge_buffer(uow.session, payout, _today(today))
         if iban is not None:
             payout.creditor_iban = iban
         if text is not None:
@@ -412,6 +413,32 @@ def change(uow: UnitOfWork, payout_id: int, *, amount_cents: int | None = None,
             payout.execution_date = execution_day(execution_date, _today(today))
 
     _change(uow, payout_id, "betaling gewijzigd", apply, expected_version=expected_version)
+
+
+def _judge_buffer(session: Session, payout: Payout, today: date) -> None:
+    """Does this payout, after the participant's other outstanding ones, take the saldo past
+    the buffer? Then it waits for approval (held); if it no longer does, it is free again."""
+    participant = session.get(Participant, payout.participant_id)
+    saldo = saldos_cents(session, today, [payout.participant_id])[payout.participant_id]
+    others = session.scalar(select(func.coalesce(func.sum(Payout.amount_cents), 0)).where(
+        Payout.participant_id == payout.participant_id, Payout.status.in_(OUTSTANDING),
+        Payout.id != payout.id)) or 0
+    after = saldo - int(others) - payout.amount_cents
+    buffer = participant.buffer_limit_cents or 0 if participant else 0
+    passes = after < -buffer
+    warnings = [w for w in (payout.warnings or "").splitlines()
+                if "voorbij de buffer" not in w]
+    if passes:
+        warnings.append(f"saldo na betaling {euro(after)}: voorbij de buffer van "
+                        f"{euro(buffer)}")
+        if payout.status != PayoutStatus.HELD:  # a clerk's own hold keeps its reason
+            payout.status = PayoutStatus.HELD
+            payout.hold_reason = "voorbij de buffer: wacht op goedkeuring"
+    elif payout.needs_approval and payout.hold_reason == \
+            "voorbij de buffer: wacht op goedkeuring":
+        payout.status, payout.hold_reason = PayoutStatus.PLANNED, None
+    payout.needs_approval = passes
+    payout.warnings = "\n".join(warnings) or None
 
 
 def strike(uow: UnitOfWork, payout_id: int, reason: str, *,
