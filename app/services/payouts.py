@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import ConflictError, NotFoundError, UserError, ValidationError
@@ -285,7 +286,11 @@ def plan(uow: UnitOfWork, first: date, last: date, *, today: date | None = None)
             "van": first.isoformat(), "tot en met": last.isoformat(),
             "gepland": outcome.planned, "aangehouden": outcome.held,
             "al gepland": outcome.already})
-        uow.commit()
+        try:
+            uow.commit()
+        except IntegrityError:  # the unique period key: somebody planned the same just now
+            raise ConflictError("Iemand anders plande dezelfde periode tegelijk; er is niets "
+                                "dubbel gepland. Plan opnieuw om de rest te zien") from None
         return outcome
 
 
