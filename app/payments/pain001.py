@@ -77,7 +77,7 @@ def _check_iban(iban: str, whose: str) -> str:
         raise _fail(f"ongeldige IBAN {iban or '(leeg)'} ({whose})") from None
 
 
-def _check(batch: TransferBatch, forbidden: list[str]) -> None:
+def _check(batch: TransferBatch, forbidden: frozenset[str]) -> None:
     if not batch.transfers:
         raise _fail("er zijn geen betalingen")
     if len(batch.message_id) > 31:  # room for "-n" in the PmtInfId
@@ -111,12 +111,20 @@ def _check(batch: TransferBatch, forbidden: list[str]) -> None:
         raise _fail("de naam van de gemeente bevat een BSN")
 
 
-def _holds(text: str | None, forbidden: list[str]) -> bool:
-    """Whether ``text`` names one of ``forbidden``, also written with spaces, dots or dashes."""
+def _holds(text: str | None, forbidden: frozenset[str]) -> bool:
+    """Whether ``text`` names one of ``forbidden``, also written with spaces, dots or dashes.
+    Each slice of the text of a forbidden length is looked up in the set: linear in the text,
+    whatever the number of BSNs (comparing every BSN with every text was quadratic: 40,000
+    transfers took two minutes)."""
     if not text or not forbidden:
         return False
     digits = "".join(ch for ch in text if ch not in " .-/")
-    return any(f in text or f in digits for f in forbidden)
+    for length in {len(f) for f in forbidden}:
+        for candidate in (text, digits):
+            if any(candidate[i:i + length] in forbidden
+                   for i in range(len(candidate) - length + 1)):
+                return True
+    return False
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs) -> etree._Element:
@@ -145,7 +153,7 @@ def _agent(parent: etree._Element, tag: str, bic: str | None) -> None:
 def write_pain001(batch: TransferBatch, *, forbidden: Iterable[str] = ()) -> bytes:
     """The file for the bank, validated against the XSD; ``forbidden`` are strings (the
     participants' BSNs) that may appear nowhere in it."""
-    forbidden = [f for f in forbidden if f]
+    forbidden = frozenset(f for f in forbidden if f)
     _check(batch, forbidden)
     by_date: dict[date, list[CreditTransfer]] = {}
     for transfer in sorted(batch.transfers, key=lambda t: t.execution_date):
