@@ -7,6 +7,7 @@ does not validate, or that would carry a BSN, is not made (``Pain001Error``, one
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -111,6 +112,11 @@ def _check(batch: TransferBatch, forbidden: frozenset[str]) -> None:
         raise _fail("de naam van de gemeente bevat een BSN")
 
 
+@functools.lru_cache(maxsize=4)
+def _lengths(forbidden: frozenset[str]) -> frozenset[int]:
+    return frozenset(len(f) for f in forbidden)
+
+
 def _holds(text: str | None, forbidden: frozenset[str]) -> bool:
     """Whether ``text`` names one of ``forbidden``, also written with spaces, dots or dashes.
     Each slice of the text of a forbidden length is looked up in the set: linear in the text,
@@ -119,7 +125,7 @@ def _holds(text: str | None, forbidden: frozenset[str]) -> bool:
     if not text or not forbidden:
         return False
     digits = "".join(ch for ch in text if ch not in " .-/")
-    for length in {len(f) for f in forbidden}:
+    for length in _lengths(forbidden):
         for candidate in (text, digits):
             if any(candidate[i:i + length] in forbidden
                    for i in range(len(candidate) - length + 1)):
