@@ -43,6 +43,9 @@ class PayoutBatch(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
     cancelled_by: Mapped[str | None] = mapped_column(String(63))
     cancelled_at: Mapped[datetime | None] = mapped_column(Timestamp())
+    # When a payment of this file was first seen executed on a statement: from then on the
+    # batch cannot be cancelled, even after that payment was returned and paid again elsewhere.
+    seen_at: Mapped[datetime | None] = mapped_column(Timestamp())
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

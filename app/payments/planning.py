@@ -100,6 +100,11 @@ def period_key(agreement_id: int, due: date) -> str:
     return f"agreement:{agreement_id}:{due.isoformat()}"
 
 
+def leefgeld_day_key(participant_id: int, due: date) -> str:
+    """One leefgeld a day per participant, from an agreement or from the dossier's fields."""
+    return f"leefgeld-dag:{participant_id}:{due.isoformat()}"
+
+
 def next_target2_day(day: date) -> date:
     while not is_target2_day(day):
         day += timedelta(days=1)
@@ -156,6 +161,10 @@ def plan_payments(payees: dict[int, PayeeFacts], agreements: list[PayableAgreeme
                   today: date) -> Plan:
     """The payments due in [first, last] that are not yet planned (``taken`` period keys).
 
+    A leefgeld is one per participant and day whatever its source: a clerk may move it from a
+    leefgeld agreement into the dossier's own fields or back, so a leefgeld day already taken
+    under the other key (``leefgeld_day_key``, to be in ``taken`` too) is taken.
+
     ``outstanding``: per participant the payouts planned or in a file but not yet paid (cents),
     which the saldo will lose before these. A payment that takes the saldo below minus the
     buffer is held until a person approves it.
@@ -175,7 +184,9 @@ def plan_payments(payees: dict[int, PayeeFacts], agreements: list[PayableAgreeme
                 plan.notes.append(f"{payee.number} {agreement.category}: {reason}")
             continue
         for due in dues:
-            if agreement.period_key(due) in taken:
+            if agreement.period_key(due) in taken or (
+                    agreement.category_kind == "leefgeld"
+                    and leefgeld_day_key(payee.id, due) in taken):
                 plan.already += 1
             elif payee.end_date is not None and due > payee.end_date:
                 plan.notes.append(f"{payee.number} {agreement.category} {short_date(due)}: de "

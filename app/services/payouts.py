@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import psycopg
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,13 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.payments import pain001
-from app.payments.planning import PayableAgreement, PayeeFacts, execution_day, plan_payments
+from app.payments.planning import (
+    PayableAgreement,
+    PayeeFacts,
+    execution_day,
+    leefgeld_day_key,
+    plan_payments,
+)
 from app.payments.sepa_text import NAME_LENGTH, REMITTANCE_LENGTH, sepa_text
 from app.services import validation
 from app.services.bulk import insert_rows
@@ -263,9 +269,14 @@ def plan(uow: UnitOfWork, first: date, last: date, *, today: date | None = None)
         session = uow.session
         payees = _payees(session, today)
         agreements = _payable_agreements(session, first, last)
-        taken = set(session.scalars(select(Payout.period_key).where(
-            Payout.period_key.is_not(None), Payout.due_date >= first,
-            Payout.due_date <= last)))
+        taken: set[str] = set()
+        for key, kind, pid, due in session.execute(
+                select(Payout.period_key, Payout.kind, Payout.participant_id, Payout.due_date)
+                .where(Payout.period_key.is_not(None), Payout.due_date >= first,
+                       Payout.due_date <= last)):
+            taken.add(key)
+            if kind == PayoutKind.ALLOWANCE:
+                taken.add(leefgeld_day_key(pid, due))
         result = plan_payments(payees, agreements, first, last, taken=taken,
                                outstanding=_outstanding(session), today=today)
         outcome = PlanOutcome(already=result.already, notes=result.notes)
@@ -619,6 +630,11 @@ def cancel_batch(uow: UnitOfWork, batch_id: int, reason: str) -> int:
             raise ValidationError("Deze betaalopdracht is al geannuleerd", "betaalopdracht")
         payouts = session.scalars(select(Payout).where(Payout.batch_id == batch_id)
                                   .with_for_update()).all()
+        if batch.seen_at is not None:
+            raise ValidationError(
+                "Niet geannuleerd: betalingen van deze opdracht zijn al op een afschrift gezien "
+                f"(ingelezen op {short_date(batch.seen_at.date())}) — de bank heeft haar "
+                "uitgevoerd", "betaalopdracht")
         seen = [p for p in payouts if p.status not in (PayoutStatus.IN_FILE,)]
         if seen:
             raise ValidationError(
@@ -666,8 +682,11 @@ def mark_seen(session: Session, bookings: list[tuple[int, int, int]]) -> None:
         select(BankTransaction.id, BankTransaction.return_reason).where(
             BankTransaction.id.in_([t for _p, t, amount in bookings if amount > 0]))).all())
     touched = set()
+    executed: set[int] = set()
     for payout_id, transaction_id, amount in bookings:
         payout = payouts[payout_id]
+        if payout.batch_id is not None:  # paid, or returned: the bank executed the file
+            executed.add(payout.batch_id)
         if amount < 0:
             payout.status = PayoutStatus.PAID
         else:
@@ -677,6 +696,10 @@ def mark_seen(session: Session, bookings: list[tuple[int, int, int]]) -> None:
             payout.end_to_end_id = None
             payout.hold_reason = "teruggekomen: controleer de rekening en geef opnieuw vrij"
         touched.add(payout.participant_id)
+    if executed:
+        session.execute(update(PayoutBatch).where(PayoutBatch.id.in_(executed),
+                                                  PayoutBatch.seen_at.is_(None))
+                        .values(seen_at=utcnow()))
     session.flush()
     _close_done_batches(session, {p.batch_id for p in payouts.values() if p.batch_id})
     touch(session, touched)

@@ -5,6 +5,9 @@ participant who leaves with a negative saldo owes (eindafrekening).
   day of the month, start and end, who made it).
 - ``payouts.withheld_cents`` / ``payouts.repayment_plan_id``: the instalment kept back from a
   leefgeld payment, and under which plan.
+- ``payout_batches.seen_at``: when a payment of the file was first seen executed (the batch can
+  no longer be cancelled, even once that payment moved on to a later batch after a return).
+- the category *eindafrekening* (the payout of a positive saldo to a participant who leaves).
 
 Revision ID: 0008
 Revises: 0007
@@ -55,6 +58,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_payouts_repayment_plan_id_repayment_plans'),
                                     'repayment_plans', ['repayment_plan_id'], ['id'],
                                     ondelete='SET NULL')
+    with op.batch_alter_table('payout_batches', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('seen_at', sa.DateTime(timezone=True), nullable=True))
     # The category of the last payout to a participant who leaves with a positive saldo.
     categories = sa.table('categories', sa.column('name', sa.String), sa.column('kind', sa.String),
                           sa.column('mandatory', sa.Boolean), sa.column('active', sa.Boolean))
@@ -66,6 +71,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('payout_batches', schema=None) as batch_op:
+        batch_op.drop_column('seen_at')
     op.execute("DELETE FROM categories WHERE name = 'eindafrekening'")
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_payouts_repayment_plan_id_repayment_plans'),
