@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date, timedelta
 
 import pytest
+from lxml import etree
 from sqlalchemy import select
 
 from app.cli import main
 from app.db import Database, head_revision
 from app.models import BankAccount, Employee
+from app.payments.pain001 import read_pain001
+from tests.test_payouts import XSD, build
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -128,3 +132,34 @@ def test_dossiers_import_loads_300_participants_but_one_bad_bsn_stores_nothing(
         assert session.scalar(select(func.count()).select_from(Participant)) == 300
         assert session.scalar(select(func.count()).select_from(Agreement)) == len(book.agreements)
     database.dispose()
+
+
+def test_payouts_writes_a_valid_batch_and_says_each_warning_on_one_line(capsys, db_url,
+                                                                         tmp_path):
+    database = Database.open(db_url)
+    build(database)
+    database.dispose()
+    # The month after today's (the command plans as of today).
+    first = (date.today().replace(day=1) + timedelta(days=32)).replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    out = tmp_path / "betaalopdracht.xml"
+    code, stdout, err = run(capsys, "--db", db_url, "payouts", "--from", first.isoformat(),
+                            "--to", last.isoformat(), "--out", str(out))
+    assert code == 0, err
+    written = out.read_bytes()
+    assert XSD.validate(etree.fromstring(written))
+    transfers = read_pain001(written).transfers
+    # Anna: her Mondays' leefgeld and the rent; Bram: his monthly leefgeld (his rent is his).
+    assert len(transfers) == sum(1 for d in range((last - first).days + 1)
+                                 if (first + timedelta(days=d)).weekday() == 0) + 2
+    assert "geschreven naar" in stdout and str(out) in stdout
+    lines = err.splitlines()
+    assert lines and all(line.startswith("waarschuwing: ") for line in lines)
+    assert any("inboedelverzekering: betaalwijze onbekend" in line for line in lines)
+    # Everything of the month is in that file now: a second run writes nothing.
+    again = tmp_path / "nogmaals.xml"
+    code, stdout, err = run(capsys, "--db", db_url, "payouts", "--from", first.isoformat(),
+                            "--to", last.isoformat(), "--out", str(again))
+    assert code == 1 and not again.exists()
+    reason = err.splitlines()[-1]
+    assert reason.startswith("huishoudboekje: Geen betalingen om te maken van ")
