@@ -516,7 +516,7 @@ def test_create_demo_imports_three_months_of_statements_each_entry_once(db, uow,
         assert file.sha256 == sha256_of(folder / file.file_name)
     assert [r.action for r in audit_rows(db)] == [
         AUDIT_ACTION, "gemeentelijke rekening toegevoegd", *["bankafschrift geïmporteerd"] * 3,
-        "signalen geëvalueerd"]
+        "aflossingsregelingen afgesproken", "signalen geëvalueerd"]
 
     before = (count(db, Participant), count(db, BankTransaction), len(audit_rows(db)))
     with pytest.raises(UserError, match="al deelnemers"):

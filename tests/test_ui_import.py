@@ -69,7 +69,7 @@ def drop_on(qtbot, target, *paths: Path):
     mime = file_mime(*paths)
     existing = target.window().pages.get("import")
     before = len(existing.result_cards()) if existing is not None else 0
-    enter = QDragEnterEvent(QPointF(target.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(target.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(target, enter)
     assert enter.isAccepted()
@@ -230,7 +230,7 @@ def test_a_backoffice_window_takes_drops_a_frontoffice_window_does_not(qtbot, de
     main.show()
     settle()
     mime = file_mime(ING_CAMT)
-    enter = QDragEnterEvent(QPointF(main.rect().center()), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(main.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     enter.setAccepted(False)
     main.dragEnterEvent(enter)

@@ -7,7 +7,8 @@ participant who leaves with a negative saldo owes (eindafrekening).
   leefgeld payment, and under which plan.
 - ``payout_batches.seen_at``: when a payment of the file was first seen executed (the batch can
   no longer be cancelled, even once that payment moved on to a later batch after a return).
-- the category *eindafrekening* (the payout of a positive saldo to a participant who leaves).
+- the category *eindafrekening* (the payout of a positive saldo to a participant who leaves),
+  inactive: only the settlement uses it.
 
 Revision ID: 0008
 Revises: 0007
@@ -63,8 +64,10 @@ def upgrade() -> None:
     # The category of the last payout to a participant who leaves with a positive saldo.
     categories = sa.table('categories', sa.column('name', sa.String), sa.column('kind', sa.String),
                           sa.column('mandatory', sa.Boolean), sa.column('active', sa.Boolean))
+    # Inactive: only the settlement service uses it; it is never offered for a booking by hand
+    # or an agreement (nor as a rubriek for money of non-participants).
     op.bulk_insert(categories, [{"name": "eindafrekening", "kind": "overig", "mandatory": False,
-                                 "active": True}])
+                                 "active": False}])
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.alter_column('withheld_cents', existing_type=sa.BigInteger(),
                               server_default=None, existing_nullable=False)
