@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from app.errors import UserError, first_line
+from app.errors import UserError, ValidationError, first_line
 
 
 class OperationCancelled(UserError):
@@ -123,6 +123,25 @@ def show_error(parent: QWidget | None, exc: BaseException, detail: str = "") -> 
                     "meld dit met de details.")
         box.setDetailedText(detail or first_line(exc))
     box.open()
+
+
+def open_store_dialog(owner: QWidget, dialog, store: Callable[[Any], Any],
+                      on_stored: Callable[[Any], None]) -> None:
+    """Open ``dialog``; when it is accepted run ``store(dialog)`` off the GUI thread — reading
+    only the plain values the dialog's ``save`` kept (widgets belong to the GUI thread). A
+    ValidationError comes back in the dialog (``dialog.show_error``), which opens again;
+    anything else is shown the usual way. ``on_stored(result)`` follows a stored change."""
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, ValidationError):
+            dialog.show_error(str(exc))
+            dialog.open()
+        else:
+            show_error(owner, exc)
+
+    dialog.accepted.connect(lambda: run_operation(
+        owner, lambda _progress: store(dialog), on_done=on_stored, on_error=failed))
+    dialog.open()
 
 
 def wait_for_operations(timeout_ms: int = 30_000) -> bool:

@@ -35,7 +35,7 @@ from app.formatting import short_date
 from app.models import DebtSituation, ReferralKind, ReferralOutcome, SelfReliance
 from app.services import progress, validation
 from app.services.progress import ProgressView, ReferralRow
-from app.ui.operations import run_operation, show_error
+from app.ui.operations import open_store_dialog, run_operation, show_error
 from app.ui.widgets import (
     CREDIT_COLOR,
     DEBIT_COLOR,
@@ -78,7 +78,7 @@ def movement(order, before, now) -> tuple[str, str | None]:
     return "gelijk", None
 
 
-class _DayNoteDialog(QDialog):
+class DayNoteDialog(QDialog):
     """A date (default today), optionally a choice, and a note: the three progress dialogs."""
 
     def __init__(self, title: str, day_label: str, *, choices: tuple[str, tuple[str, ...]]
@@ -86,7 +86,7 @@ class _DayNoteDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.note_required = note_required
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         self.choice: QComboBox | None = None
         if choices is not None:
             label, values = choices
@@ -109,7 +109,11 @@ class _DayNoteDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(save_cancel_buttons(self))
         self.resize(460, 240)
+        # What save() read from the fields, as plain values for the service on the worker
+        # thread (widgets belong to the GUI thread).
         self.value: date | None = None
+        self.note_text: str | None = None
+        self.choice_value: str | None = None
 
     def text(self) -> str:
         return self.note.toPlainText().strip()
@@ -130,6 +134,7 @@ class _DayNoteDialog(QDialog):
         if self.note_required and not self.text():
             self.show_error(self.tr("Schrijf kort op wat er besproken is."))
             return
+        self.note_text, self.choice_value = self.text() or None, self.chosen()
         self.accept()
 
 
@@ -142,7 +147,7 @@ class ProgressPage(QWidget):
         self.db = db
         self.view: ProgressView | None = None
         self.participant_id: int | None = None
-        self.dialog: _DayNoteDialog | None = None  # the open dialog (tests fill it in)
+        self.dialog: DayNoteDialog | None = None  # the open dialog (tests fill it in)
 
         self.intake_self = _combo(SELF_RELIANCE_ORDER, "intake_self_reliance")
         self.intake_debt = _combo(DEBT_ORDER, "intake_debt_situation")
@@ -347,60 +352,45 @@ class ProgressPage(QWidget):
     def save_now(self) -> None:
         self._save_assessment(self.now_self, self.now_debt, intake=False)
 
-    def _open(self, dialog: _DayNoteDialog, store) -> None:
-        """Open ``dialog``; on Opslaan run ``store(day, note, choice)`` off the GUI thread with
-        the values read on it (widgets belong to the GUI thread) and show a refusal in the
-        dialog."""
+    def _open(self, dialog: DayNoteDialog, store) -> None:
+        """Open ``dialog``; on Opslaan run ``store(dialog)`` and show a refusal in the dialog."""
         self.dialog = dialog
-
-        def failed(exc: BaseException) -> None:
-            if isinstance(exc, ValidationError):
-                dialog.show_error(str(exc))
-                dialog.open()
-            else:
-                show_error(self, exc)
 
         def stored(_result) -> None:
             self.dialog = None
             self._done()
 
-        def accepted() -> None:
-            day, note, choice = dialog.value, dialog.text(), dialog.chosen()
-            run_operation(self, lambda _p: store(day, note, choice), on_done=stored,
-                          on_error=failed)
-
-        dialog.accepted.connect(accepted)
-        dialog.open()
+        open_store_dialog(self, dialog, store, stored)
 
     def start_talk(self) -> None:
         if self.view is None:
             return
         participant_id = self.view.participant_id
-        self._open(_DayNoteDialog(self.tr("Voortgangsgesprek gehouden"),
+        self._open(DayNoteDialog(self.tr("Voortgangsgesprek gehouden"),
                                   self.tr("Gehouden op"), note_required=True, parent=self),
-                   lambda day, note, _choice: progress.record_progress_talk(
-                       self.db.unit_of_work(), participant_id, day, note))
+                   lambda d: progress.record_progress_talk(
+                       self.db.unit_of_work(), participant_id, d.value, d.note_text))
 
     def start_referral(self) -> None:
         if self.view is None:
             return
         participant_id = self.view.participant_id
-        self._open(_DayNoteDialog(
+        self._open(DayNoteDialog(
             self.tr("Doorverwijzen"), self.tr("Verwezen op"),
             choices=(self.tr("Naar"), tuple(k.value for k in ReferralKind)), parent=self),
-            lambda day, note, choice: progress.add_referral(
-                self.db.unit_of_work(), participant_id, choice, day, note))
+            lambda d: progress.add_referral(self.db.unit_of_work(), participant_id,
+                                            d.choice_value, d.value, d.note_text))
 
     def start_outcome(self) -> None:
         referral = self.selected_referral()
         if referral is None:
             return
-        dialog = _DayNoteDialog(
+        dialog = DayNoteDialog(
             self.tr("Uitkomst doorverwijzing ({kind})").format(kind=referral.kind.value),
             self.tr("Datum uitkomst"),
             choices=(self.tr("Uitkomst"), tuple(o.value for o in ReferralOutcome
                                                  if o != ReferralOutcome.PENDING)),
             parent=self)
-        self._open(dialog, lambda day, note, choice: progress.record_referral_outcome(
-            self.db.unit_of_work(), referral.id, choice, day, note or None,
+        self._open(dialog, lambda d: progress.record_referral_outcome(
+            self.db.unit_of_work(), referral.id, d.choice_value, d.value, d.note_text,
             expected_version=referral.version))

@@ -39,8 +39,8 @@ from app.formatting import euro, short_date
 from app.services import leaving, repayments, validation
 from app.services.leaving import SettlementPreview
 from app.services.repayments import RepaymentRow
-from app.ui.operations import run_operation, show_error
-from app.ui.progress_page import _DayNoteDialog
+from app.ui.operations import open_store_dialog, run_operation
+from app.ui.progress_page import DayNoteDialog
 from app.ui.widgets import error_label, money_item, muted, save_cancel_buttons, sentence, text_item
 
 PLAN_COLUMNS = ("Soort", "Bedrag", "Vanaf", "Tot en met", "Stand", "Toelichting")
@@ -48,32 +48,7 @@ IN_SERVICE = frozenset(status.value for status in repayments.IN_SERVICE)
 PREVIEW_DELAY_MS = 250  # the preview waits for the typing of the end date to pause
 
 
-def open_store_dialog(owner: QWidget, dialog: QDialog, store: Callable[[Any], Any],
-                      on_stored: Callable[[Any], None]) -> None:
-    """Open ``dialog``; when it is accepted run ``store(dialog)`` off the GUI thread — reading
-    only the plain values the dialog's ``save`` kept (widgets belong to the GUI thread). A
-    ValidationError comes back in the dialog (``dialog.show_error``), which opens again;
-    anything else is shown the usual way. ``on_stored(result)`` follows a stored change."""
-
-    def failed(exc: BaseException) -> None:
-        if isinstance(exc, ValidationError):
-            dialog.show_error(str(exc))
-            dialog.open()
-        else:
-            show_error(owner, exc)
-
-    dialog.accepted.connect(lambda: run_operation(
-        owner, lambda _progress: store(dialog), on_done=on_stored, on_error=failed))
-    dialog.open()
-
-
-def _form_of(dialog: _DayNoteDialog) -> QFormLayout:
-    form = dialog.layout().itemAt(0).layout()
-    assert isinstance(form, QFormLayout)
-    return form
-
-
-class PlanDialog(_DayNoteDialog):
+class PlanDialog(DayNoteDialog):
     """Aflossing afspreken: the amount kept back per leefgeld payment, from when, and why."""
 
     def __init__(self, parent: QWidget | None = None):
@@ -81,14 +56,12 @@ class PlanDialog(_DayNoteDialog):
         self.amount = QLineEdit()
         self.amount.setObjectName("amount")
         self.amount.setPlaceholderText(self.tr("bijv. 50,00"))
-        form = _form_of(self)
-        form.insertRow(0, self.tr("Bedrag per leefgeldbetaling (€)"), self.amount)
-        form.labelForField(self.note).setText(self.tr("Toelichting"))
+        self.form.insertRow(0, self.tr("Bedrag per leefgeldbetaling (€)"), self.amount)
+        self.form.labelForField(self.note).setText(self.tr("Toelichting"))
         self.layout().insertWidget(0, muted(self.tr(
             "Dit bedrag wordt van elke leefgeldbetaling ingehouden zolang het saldo onder nul "
             "is; hoogstens de helft van het leefgeld.")))
         self.cents: int | None = None
-        self.note_text: str | None = None
 
     def save(self) -> None:
         try:
@@ -96,16 +69,15 @@ class PlanDialog(_DayNoteDialog):
         except ValidationError as exc:
             self.show_error(sentence(str(exc)))
             return
-        self.note_text = self.text() or None
         super().save()
 
 
-class EndPlanDialog(_DayNoteDialog):
+class EndPlanDialog(DayNoteDialog):
     """Regeling beëindigen: only the last day (the note row is hidden: end_plan keeps none)."""
 
     def __init__(self, plan: RepaymentRow, parent: QWidget | None = None):
         super().__init__(self.tr("Regeling beëindigen"), self.tr("Laatste dag"), parent=parent)
-        _form_of(self).setRowVisible(self.note, False)
+        self.form.setRowVisible(self.note, False)
         self.layout().insertWidget(0, muted(self.tr(
             "{kind}: {description}. Na de laatste dag wordt niets meer ingehouden.").format(
             kind=sentence(plan.kind), description=plan.description)))
