@@ -20,6 +20,11 @@ from app.schedule import Schedule, due_dates
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
 ENDING_SOON_DAYS = 31
+BUFFER_HOLD = "voorbij de buffer: wacht op goedkeuring"  # held until a person approves it
+
+
+def buffer_warning(after_cents: int, buffer_cents: int) -> str:
+    return f"saldo na betaling {euro(after_cents)}: voorbij de buffer van {euro(buffer_cents)}"
 
 
 @dataclass(frozen=True)
@@ -239,9 +244,8 @@ def _payment(due: date, agreement: PayableAgreement, payee: PayeeFacts,
     running[payee.id] = after
     needs_approval = after < -payee.buffer_cents
     if needs_approval:
-        warnings.append(f"saldo na betaling {euro(after)}: voorbij de buffer van "
-                        f"{euro(payee.buffer_cents)}")
-        hold = hold or "voorbij de buffer: wacht op goedkeuring"
+        warnings.append(buffer_warning(after, payee.buffer_cents))
+        hold = hold or BUFFER_HOLD
     if leefgeld:
         name = payee.name
     else:

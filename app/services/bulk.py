@@ -10,7 +10,9 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+import psycopg
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 COPY_FROM_ROWS = 500  # below this an INSERT is as fast and simpler
@@ -38,10 +40,15 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
         default.arg if default.is_scalar else default.arg(None) for default in defaults.values()
     ]
     quoted = ", ".join(f'"{name}"' for name in columns)
+    statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
     cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([_plain(row[key]) for key in given] + default_values)
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([_plain(row[key]) for key in given] + default_values)
+    except psycopg.IntegrityError as exc:
+        # As an INSERT through SQLAlchemy would raise it: callers catch one kind of error.
+        raise IntegrityError(statement, None, exc) from exc
 
 
 def _plain(value: Any) -> Any:

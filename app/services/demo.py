@@ -29,7 +29,6 @@ from app.models import (
     DebtSituation,
     Employee,
     Participant,
-    ParticipantStatus,
     Referral,
     ReferralKind,
     ReferralOutcome,
@@ -41,7 +40,7 @@ from app.models import (
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
-from app.services.repayments import smallest_leefgeld
+from app.services.repayments import IN_SERVICE, smallest_leefgeld
 from app.services.saldo import saldos_cents
 from app.services.signals import evaluate_signals, signals_paused
 from app.services.statement_import import ImportOutcome, store_statements
@@ -158,7 +157,7 @@ def _agree_buffer_repayments(uow: UnitOfWork, today: date) -> int:
         session = uow.session
         people = session.scalars(select(Participant).where(
             Participant.variant == Variant.INCOME_ONLY,
-            Participant.status.in_((ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED)))
+            Participant.status.in_(IN_SERVICE))
             .order_by(Participant.id)).all()
         saldos = saldos_cents(session, today, [p.id for p in people])
         agreed = []

@@ -38,7 +38,7 @@ from app.payments.sepa_text import NAME_LENGTH, REMITTANCE_LENGTH, sepa_text
 from app.schedule import add_months
 from app.services import validation
 from app.services.participants import take_status_step
-from app.services.repayments import active_buffer_plans, positive_cents
+from app.services.repayments import IN_SERVICE, active_buffer_plans
 from app.services.saldo import saldo_cents
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork
@@ -158,7 +158,7 @@ def settle_exit(uow: UnitOfWork, participant_id: int, end: date, reason: str, *,
         participant = session.get(Participant, participant_id, with_for_update=True)
         if participant is None:
             raise NotFoundError(f"Deelnemer {participant_id} bestaat niet")
-        if participant.status not in (ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED):
+        if participant.status not in IN_SERVICE:
             raise ValidationError(f"Alleen een lopende deelname kan eindigen (nu: "
                                   f"{participant.status.value})", "status")
         problems = exit_problems(session, participant, end)
@@ -209,7 +209,7 @@ def settle_exit(uow: UnitOfWork, participant_id: int, end: date, reason: str, *,
                 raise ValidationError(
                     f"Het saldo na de laatste betalingen is {euro(final)}: spreek een aflossing "
                     "per maand af", "aflossing")
-            instalment = min(positive_cents(instalment_cents, "aflossing"), -final)
+            instalment = min(validation.positive_cents(instalment_cents, "aflossing"), -final)
             plan = RepaymentPlan(
                 participant_id=participant_id, kind=RepaymentKind.FINAL,
                 instalment_cents=instalment, owed_cents=-final, day=instalment_day,

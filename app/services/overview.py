@@ -65,6 +65,7 @@ from app.reports.overview_data import (
 from app.reports.overview_excel import write_overview_workbook
 from app.schedule import Schedule, due_dates
 from app.services.letter_settings import load_letter_settings
+from app.services.repayments import active_buffer_plans
 from app.services.saldo import saldos_cents
 from app.services.unit_of_work import UnitOfWork
 
@@ -310,12 +311,8 @@ def _buffer_repayments(session: Session, ids: list[int], first: date, last: date
         .where(Payout.participant_id.in_(ids), Payout.withheld_cents > 0,
                Payout.status != PayoutStatus.STRUCK, Payout.due_date.between(first, last))
         .group_by(Payout.participant_id))}
-    instalments = {plan.participant_id: plan.instalment_cents for plan in session.scalars(
-        select(RepaymentPlan).where(
-            RepaymentPlan.participant_id.in_(ids), RepaymentPlan.kind == RepaymentKind.BUFFER,
-            RepaymentPlan.start_date <= as_of,
-            or_(RepaymentPlan.end_date.is_(None), RepaymentPlan.end_date >= as_of))
-        .order_by(RepaymentPlan.id))}
+    instalments = {pid: plan.instalment_cents
+                   for pid, plan in active_buffer_plans(session, as_of, ids).items()}
     return withheld, instalments
 
 

@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import psycopg
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,7 +29,6 @@ from app.models import (
     Direction,
     Organisation,
     Participant,
-    ParticipantStatus,
     Payout,
     PayoutBatch,
     PayoutBatchStatus,
@@ -41,8 +39,10 @@ from app.models import (
 from app.models.base import utcnow
 from app.payments import pain001
 from app.payments.planning import (
+    BUFFER_HOLD,
     PayableAgreement,
     PayeeFacts,
+    buffer_warning,
     execution_day,
     leefgeld_day_key,
     plan_payments,
@@ -51,7 +51,7 @@ from app.payments.sepa_text import NAME_LENGTH, REMITTANCE_LENGTH, sepa_text
 from app.services import validation
 from app.services.bulk import insert_rows
 from app.services.letter_settings import load_letter_settings
-from app.services.repayments import active_buffer_plans
+from app.services.repayments import IN_SERVICE, active_buffer_plans
 from app.services.saldo import saldos_cents
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
@@ -144,7 +144,7 @@ def _payees(session: Session, on: date) -> dict[int, PayeeFacts]:
         select(Participant.id, Participant.number, Participant.initials, Participant.first_name,
                Participant.infix, Participant.last_name, Participant.variant,
                Participant.status, Participant.end_date, Participant.buffer_limit_cents)
-        .where(Participant.status.in_((ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED)))
+        .where(Participant.status.in_(IN_SERVICE))
     ).all()
     saldos = saldos_cents(session, on, [p.id for p in people])
     ibans: dict[int, list[str]] = defaultdict(list)
@@ -221,7 +221,7 @@ def _dossier_leefgeld(session: Session, first: date, last: date) -> list[Payable
                Participant.allowance_day, Participant.start_date, Participant.end_date)
         .where(Participant.allowance_cents > 0, Participant.allowance_frequency.is_not(None),
                Participant.allowance_day.is_not(None),
-               Participant.status.in_((ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED)))
+               Participant.status.in_(IN_SERVICE))
         .order_by(Participant.id)).all()
     return [PayableAgreement(
         id=None, participant_id=pid, category_id=category_id, category="leefgeld",
@@ -301,7 +301,7 @@ def plan(uow: UnitOfWork, first: date, last: date, *, today: date | None = None)
             outcome.held += held
         try:  # a month of a large municipality is tens of thousands of rows: COPY, not ORM
             insert_rows(session, Payout.__table__, rows)
-        except (IntegrityError, psycopg.IntegrityError):
+        except IntegrityError:
             # The unique period key: somebody planned the same just now (or a double click).
             raise ConflictError("Iemand anders plande dezelfde periode tegelijk; er is niets "
                                 "dubbel gepland. Plan opnieuw om de rest te zien") from None
@@ -453,13 +453,10 @@ def _judge_buffer(session: Session, payout: Payout, today: date) -> None:
     warnings = [w for w in (payout.warnings or "").splitlines()
                 if "voorbij de buffer" not in w]
     if passes:
-        warnings.append(f"saldo na betaling {euro(after)}: voorbij de buffer van "
-                        f"{euro(buffer)}")
+        warnings.append(buffer_warning(after, buffer))
         if payout.status != PayoutStatus.HELD:  # a clerk's own hold keeps its reason
-            payout.status = PayoutStatus.HELD
-            payout.hold_reason = "voorbij de buffer: wacht op goedkeuring"
-    elif payout.needs_approval and payout.hold_reason == \
-            "voorbij de buffer: wacht op goedkeuring":
+            payout.status, payout.hold_reason = PayoutStatus.HELD, BUFFER_HOLD
+    elif payout.needs_approval and payout.hold_reason == BUFFER_HOLD:
         payout.status, payout.hold_reason = PayoutStatus.PLANNED, None
     payout.needs_approval = passes
     payout.warnings = "\n".join(warnings) or None
@@ -501,19 +498,15 @@ def add_one_off(uow: UnitOfWork, participant_id: int, amount_cents: int, credito
         category_id = session.scalar(select(Category.id).where(Category.name == category))
         if category_id is None:
             raise ValidationError(f"Rubriek '{category}' bestaat niet", "rubriek")
-        saldo = saldos_cents(session, today, [participant_id])[participant_id]
-        after = saldo - _outstanding(session).get(participant_id, 0) - amount_cents
-        passes = after < -(participant.buffer_limit_cents or 0)
         payout = Payout(
             participant_id=participant_id, category_id=category_id, kind=PayoutKind.ONE_OFF,
-            status=PayoutStatus.HELD if passes else PayoutStatus.PLANNED, due_date=execution_date,
+            status=PayoutStatus.PLANNED, due_date=execution_date,
             execution_date=execution_day(execution_date, today), creditor_iban=iban,
             creditor_name=name, amount_cents=amount_cents, remittance=text,
-            warnings=f"saldo na betaling {euro(after)}: voorbij de buffer" if passes else None,
-            hold_reason="voorbij de buffer: wacht op goedkeuring" if passes else None,
-            needs_approval=passes, created_by=uow.actor)
+            created_by=uow.actor)
         session.add(payout)
         session.flush()
+        _judge_buffer(session, payout, today)
         uow.record("eenmalige betaling toegevoegd", payout, after=snapshot(payout))
         uow.commit()
         return payout.id

@@ -14,7 +14,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.errors import ConflictError, NotFoundError, ValidationError
+from app.errors import NotFoundError, ValidationError
 from app.formatting import euro, short_date
 from app.models import (
     Agreement,
@@ -60,13 +60,6 @@ class RepaymentRow:
                 f"{euro(self.instalment_cents)} per maand; nog {euro(self.remaining_cents)}")
 
 
-def positive_cents(value: object, label: str) -> int:
-    cents = validation.whole_cents(value, label)
-    if cents == 0:
-        raise ValidationError(f"Ongeldig {label}: moet groter dan 0 zijn", label)
-    return cents
-
-
 def active_buffer_plans(session: Session, on: date,
                         participant_ids: list[int] | None = None) -> dict[int, RepaymentPlan]:
     """Per participant the buffer plan in force on ``on`` (the latest, if ever two)."""
@@ -96,7 +89,7 @@ def agree_buffer_plan(uow: UnitOfWork, participant_id: int, instalment_cents: in
                       note: str | None = None) -> int:
     """Agree that an instalment is kept back from every leefgeld payment from ``start`` on while
     the saldo is negative. A plan already in force ends the day before (one plan at a time)."""
-    instalment_cents = positive_cents(instalment_cents, "aflossing")
+    instalment_cents = validation.positive_cents(instalment_cents, "aflossing")
     note = validation.text(note, "toelichting", 2000)
     with uow:
         session = uow.session
@@ -141,9 +134,7 @@ def end_plan(uow: UnitOfWork, plan_id: int, on: date, *,
         plan = uow.session.get(RepaymentPlan, plan_id)
         if plan is None:
             raise NotFoundError(f"Regeling {plan_id} bestaat niet")
-        if expected_version is not None and plan.version != expected_version:
-            raise ConflictError("Iemand anders heeft deze regeling intussen gewijzigd: lees "
-                                "opnieuw")
+        uow.check_version(plan, expected_version)
         if plan.end_date is not None and plan.end_date <= on:
             raise ValidationError(f"Deze regeling is al beëindigd op {short_date(plan.end_date)}",
                                   "regeling")

@@ -215,3 +215,11 @@ def whole_cents(value: object, label: str) -> int:
     if value < 0:
         raise ValidationError(f"Ongeldig {label}: mag niet negatief zijn", label)
     return value
+
+
+def positive_cents(value: object, label: str) -> int:
+    """An amount in integer cents that must be more than nothing (an instalment)."""
+    cents = whole_cents(value, label)
+    if cents == 0:
+        raise ValidationError(f"Ongeldig {label}: moet groter dan 0 zijn", label)
+    return cents
