@@ -37,6 +37,7 @@ from app.models import (
     SelfReliance,
     Variant,
 )
+from app.schedule import add_months
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
@@ -152,7 +153,7 @@ def _agree_buffer_repayments(uow: UnitOfWork, today: date) -> int:
     """As a Rotterdam team would: every 'alleen inkomsten' participant below zero repays the
     buffer from the leefgeld, a tenth of the smallest payment (rounded to whole euros), from
     the first of next month. One transaction, one audit row."""
-    start = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    start = add_months(today.replace(day=1), 1)
     with uow:
         session = uow.session
         people = session.scalars(select(Participant).where(
