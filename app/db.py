@@ -136,6 +136,11 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     before = current_revision(engine)
     _refuse_unknown_revision(before)
     command.upgrade(alembic_config(engine), "head")
+    if not is_embedded(engine):
+        from app import security
+
+        with engine.begin() as connection:
+            security.apply(connection)
     return before, head_revision()
 
 

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, SmallInteger, String, Text, event
+from sqlalchemy import Computed, ForeignKey, SmallInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.importers.matcher import fold_accents
@@ -107,7 +107,12 @@ class Participant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)  # dossiernummer, HHB-00042
-    bsn: Mapped[str] = mapped_column(String(9), unique=True)  # never printed, never in payments
+    # Never printed, never in payments. Not loaded with the row: on PostgreSQL only the logged
+    # functions of app.security read it (app.services.bsn); reading it by accident raises.
+    bsn: Mapped[str] = mapped_column(String(9), unique=True, deferred=True,
+                                     deferred_raiseload=True)
+    # The last three digits (computed by the database): the masked BSN and the search by them.
+    bsn_tail: Mapped[str | None] = mapped_column(String(3), Computed("substr(bsn, 7, 3)"))
     initials: Mapped[str | None] = mapped_column(String(20))
     first_name: Mapped[str | None] = mapped_column(String(100))
     infix: Mapped[str | None] = mapped_column(String(20))  # tussenvoegsel

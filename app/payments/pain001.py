@@ -7,7 +7,8 @@ does not validate, or that would carry a BSN, is not made (``Pain001Error``, one
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -124,6 +125,30 @@ class _Forbidden:
         return cls(found, frozenset(len(s) for s in found))
 
 
+BSN_LENGTH = 9
+_SEPARATORS = " .-/"
+
+
+def _checked_texts(batch: TransferBatch) -> Iterator[str | None]:
+    for transfer in batch.transfers:
+        yield from (transfer.creditor_name, transfer.remittance, transfer.end_to_end_id)
+    yield from (batch.initiating_party, batch.debtor_name)
+
+
+def bsn_candidates(batch: TransferBatch) -> set[str]:
+    """Every run of nine digits the file's texts would hold (also across spaces, dots and
+    dashes): what to ask the database about (app.services.bsn.bsns_among), so the writer can
+    refuse a BSN without anybody reading all BSNs."""
+    found: set[str] = set()
+    for text in _checked_texts(batch):
+        if not text:
+            continue
+        for candidate in (text, "".join(ch for ch in text if ch not in _SEPARATORS)):
+            for run in re.findall(r"\d{9,}", candidate):
+                found.update(run[i:i + BSN_LENGTH] for i in range(len(run) - BSN_LENGTH + 1))
+    return found
+
+
 def _holds(text: str | None, forbidden: _Forbidden) -> bool:
     """Whether ``text`` names one of ``forbidden``, also written with spaces, dots or dashes.
     Each slice of the text of a forbidden length is looked up in the set: linear in the text,
@@ -131,7 +156,7 @@ def _holds(text: str | None, forbidden: _Forbidden) -> bool:
     transfers took two minutes)."""
     if not text or not forbidden.strings:
         return False
-    digits = "".join(ch for ch in text if ch not in " .-/")
+    digits = "".join(ch for ch in text if ch not in _SEPARATORS)
     for length in forbidden.lengths:
         for candidate in (text, digits):
             if any(candidate[i:i + length] in forbidden.strings

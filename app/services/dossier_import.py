@@ -58,6 +58,7 @@ from app.models.base import utcnow
 from app.models.participant import search_name_of
 from app.services import validation
 from app.services.agreements import fold_category_name
+from app.services.bsn import bsns_among
 from app.services.bulk import insert_rows
 from app.services.matching import rematch_open_queue
 from app.services.signals import touch_everyone
@@ -271,6 +272,13 @@ def _buffer(value: object) -> int:
     return validation.cents(value, "buffer", allow_zero=True)
 
 
+def _bsn_or_none(row: ParticipantRow) -> str | None:
+    try:
+        return _bsn(row.bsn)
+    except ValidationError:
+        return None  # reported with its row
+
+
 class _Planner:
     def __init__(self, session: Session, actor: str):
         self.session = session
@@ -337,7 +345,6 @@ class _Planner:
             self.db_participants[key] = pid
             self.db_numbers[key] = number
             participant_keys[pid] = key
-        self.db_bsns: set[str] = set(session.scalars(select(Participant.bsn)))
 
         self.db_organisations: dict[str, int] = {}
         self.organisation_names: dict[str, str] = {}  # folded → display, database and workbook
@@ -451,6 +458,8 @@ class _Planner:
     # -- Deelnemers ---------------------------------------------------------------------------
 
     def participants(self, rows: list[ParticipantRow]) -> None:
+        # Only the workbook's own BSNs are looked up (the others stay in the database).
+        self.db_bsns = set(bsns_among(self.session, filter(None, map(_bsn_or_none, rows))))
         for r in rows:
             self._participant(r)
 

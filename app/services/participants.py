@@ -27,6 +27,7 @@ from app.models import (
 )
 from app.services import validation
 from app.services.accounts import ensure_iban_free, store_account
+from app.services.bsn import bsn_holder, reveal_bsn  # noqa: F401 - the dossier screen's reveal
 from app.services.saldo import saldo_cents
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
@@ -170,7 +171,8 @@ def create_participant(
             session.add(BankAccount(iban=own_iban, holder_name=participant.full_name,
                                     participant_id=participant.id))
         uow.record("deelnemer aangemaakt", participant,
-                   after={**snapshot(participant), "iban": own_iban})
+                   after={**snapshot(participant), "bsn": validation.mask_bsn(values["bsn"]),
+                          "iban": own_iban})
         uow.commit()
         return participant.id
 
@@ -190,6 +192,8 @@ def update_participant(
             setattr(participant, key, value)
         _check_allowance_day(participant)
         before, after = changed(before, snapshot(participant, exclude=("updated_at", "version")))
+        if "bsn" in changes:  # the BSN itself never goes into the log
+            before["bsn"], after["bsn"] = "(vorig BSN)", validation.mask_bsn(changes["bsn"])
         touch(uow.session, [participant_id])  # buffer, next talk …
         uow.record("deelnemer gewijzigd", participant, before=before, after=after)
         uow.commit()
@@ -303,15 +307,6 @@ def open_dossier(uow: UnitOfWork, participant_id: int) -> None:
         uow.commit()
 
 
-def reveal_bsn(uow: UnitOfWork, participant_id: int) -> str:
-    """The BSN is shown masked until asked; asking is logged."""
-    with uow:
-        participant = get_participant(uow, participant_id)
-        uow.record("BSN getoond", participant)
-        uow.commit()
-        return participant.bsn
-
-
 def get_participant(uow: UnitOfWork, participant_id: int) -> Participant:
     participant = uow.session.get(Participant, participant_id)
     if participant is None:
@@ -330,19 +325,22 @@ def next_dossier_number(session) -> str:
 
 
 def _check_unique(uow: UnitOfWork, values: dict, own_id: int | None = None) -> None:
-    for key, label in (("number", "dossiernummer"), ("bsn", "BSN")):
-        if key not in values:
-            continue
-        column = getattr(Participant, key)
-        query = select(Participant.number).where(column == values[key])
+    if "number" in values:
+        query = select(Participant.number).where(Participant.number == values["number"])
         if own_id is not None:
             query = query.where(Participant.id != own_id)
-        other = uow.session.scalar(query)
+        if uow.session.scalar(query):
+            raise ValidationError(f"Het dossiernummer {values['number']} is al in gebruik",
+                                  "dossiernummer")
+    if "bsn" in values:
+        other = bsn_holder(uow.session, values["bsn"], own_id)
         if other:
-            shown = values[key] if key == "number" else validation.mask_bsn(values[key])
-            raise ValidationError(
-                f"Het {label} {shown} is al in gebruik (dossier {other})", label
-            )
+            shown = validation.mask_bsn(values["bsn"])
+            error = ValidationError(f"Het BSN {shown} is al in gebruik (dossier {other})", "BSN")
+            # Finding out who has a BSN leaves a trace, even when nothing is saved.
+            error.refusal = ("BSN al in gebruik", Participant.__tablename__,
+                             {"bsn": shown, "dossier": other})
+            raise error
 
 
 def _check_employee(uow: UnitOfWork, employee_id: int | None) -> None:

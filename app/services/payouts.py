@@ -49,6 +49,7 @@ from app.payments.planning import (
 )
 from app.payments.sepa_text import NAME_LENGTH, REMITTANCE_LENGTH, sepa_text
 from app.services import validation
+from app.services.bsn import bsns_among
 from app.services.bulk import insert_rows
 from app.services.letter_settings import load_letter_settings
 from app.services.repayments import IN_SERVICE, active_buffer_plans
@@ -557,9 +558,6 @@ def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | N
         now = utcnow()
         municipality = load_letter_settings(session).municipality or debtor.holder_name
         message_id = _message_id(session, now)
-        forbidden = set(session.scalars(select(Participant.bsn).where(
-            Participant.id.in_({p.participant_id for p in payouts}),
-            Participant.bsn.is_not(None))))
         # The ids and dates are kept aside until the file is made and the batch stored, so
         # that each payout is written once (40,000 rows: one UPDATE each, not two).
         warnings = []
@@ -586,6 +584,7 @@ def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | N
                 creditor_name=p.creditor_name, creditor_iban=p.creditor_iban or "",
                 remittance=p.remittance or "", execution_date=days[p.id])
                 for p in payouts))
+        forbidden = bsns_among(session, pain001.bsn_candidates(batch_data))
         try:
             xml = pain001.write_pain001(batch_data, forbidden=forbidden)
         except pain001.Pain001Error as exc:

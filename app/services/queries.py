@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -35,9 +36,13 @@ from app.models import (
 )
 from app.models.participant import search_fold
 from app.reports.bookings_csv import BookingExportRow
+from app.services.bsn import masked as masked_bsn
 from app.services.participants import EDITABLE_FIELDS, TRANSITIONS
 from app.services.saldo import saldo_cents, saldos_cents
-from app.services.validation import format_iban, mask_bsn
+from app.services.validation import format_iban
+
+if TYPE_CHECKING:
+    from app.db import Database
 
 OPEN_SIGNAL_STATES = (SignalStatus.OPEN, SignalStatus.IN_PROGRESS)
 
@@ -67,6 +72,8 @@ class ParticipantFilter:
     contact_employee_id: int | None = None  # "mijn deelnemers"
     negative_saldo: bool = False
     on: date | None = None  # the day of the saldo (default: today)
+    # The dossiers the logged BSN search found per word of 4-9 digits (bsn.with_bsn_search).
+    bsn_hits: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 SORT_COLUMNS = ("number", "name", "status", "contact")
@@ -193,7 +200,9 @@ def _first(_cursor, row: tuple):
 
 def _filter_conditions(where: ParticipantFilter, dialect: str = "sqlite"
                        ) -> list[ColumnElement[bool]]:
-    conditions = [_search_condition(token, dialect) for token in search_tokens(where.search)]
+    hits = dict(where.bsn_hits)
+    conditions = [_search_condition(token, dialect, hits)
+                  for token in search_tokens(where.search)]
     if where.status is not None:
         conditions.append(Participant.status == ParticipantStatus(where.status).value)
     if where.contact_employee_id is not None:
@@ -224,8 +233,12 @@ _DOSSIER_NUMBER = re.compile(r"[A-Za-z]{1,6}-\d*")  # HHB-, hhb-0042
 _IBAN_PART = re.compile(r"[A-Za-z]{2}\d{2}[A-Za-z0-9]*|[A-Za-z0-9]*\d[A-Za-z]+[A-Za-z0-9]*")
 
 
-def _search_condition(token: str, dialect: str = "sqlite") -> ColumnElement[bool]:
+def _search_condition(token: str, dialect: str = "sqlite",
+                      bsn_hits: dict[str, tuple[int, ...]] | None = None
+                      ) -> ColumnElement[bool]:
     """One word matches a name part, the dossier number, the end of the BSN or an IBAN.
+    The last three digits of a BSN are compared with the stored tail; more digits only through
+    ``bsn_hits``, what the logged search found (app.services.bsn).
 
     Only the columns the word can be in are compared (a word of letters is a name, digits are
     a number, a BSN or an IBAN): every comparison is a pass over 50,000 rows. Names ignore case
@@ -240,9 +253,11 @@ def _search_condition(token: str, dialect: str = "sqlite") -> ColumnElement[bool
     options: list[ColumnElement[bool]] = []
     if digits.isdigit():
         options.append(number)
-        if 3 <= len(digits) <= 9:
-            # The last digits of the BSN: a clerk on the phone asks for them.
-            options.append(Participant.bsn.like(f"%{digits}"))
+        # The last digits of the BSN: a clerk on the phone asks for them.
+        if len(digits) == 3:
+            options.append(Participant.bsn_tail == digits)
+        elif bsn_hits and digits in bsn_hits:
+            options.append(Participant.id.in_(bsn_hits[digits]))
     elif any(ch.isalpha() for ch in token) and not any(ch.isdigit() for ch in token):
         options.append(Participant.search_name.like(f"%{_escape_like(search_fold(token))}%",
                                                     escape="\\"))
@@ -418,7 +433,7 @@ def dossier_view(session: Session, participant_id: int, today: date | None = Non
         version=participant.version,
         number=participant.number,
         name=participant.full_name,
-        bsn_masked=mask_bsn(participant.bsn),
+        bsn_masked=masked_bsn(participant),
         status=participant.status.value,
         values=values,
         contact_person=participant.contact_employee.name if participant.contact_employee else None,
@@ -553,6 +568,15 @@ class CurrentUser:
     name: str
     role: Role | None  # None: not a known employee
     employee_id: int | None
+
+
+def signed_in_user(db: Database) -> CurrentUser:
+    """Who runs the program, with the role the database gives them (app.services.permissions)."""
+    from app.services.permissions import standing_of
+
+    standing = standing_of(db, db.default_actor())
+    return CurrentUser(standing.actor, standing.name or standing.actor, standing.role,
+                       standing.employee_id)
 
 
 def current_user(session: Session, username: str) -> CurrentUser:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -315,7 +316,8 @@ class ParticipantHit:
     matched: str  # why it was found: "naam", "dossiernummer", "IBAN NL…", "BSN eindigt op 1234"
 
 
-def search_participants(session: Session, text: str, limit: int = 50) -> list[ParticipantHit]:
+def search_participants(session: Session, text: str, limit: int = 50, *,
+                        bsn_ids: Sequence[int] = ()) -> list[ParticipantHit]:
     """Participants by name, dossier number, IBAN (of their own accounts) or the last digits
     of the BSN (three or more digits; the BSN itself is never shown)."""
     text = " ".join(text.split())
@@ -336,8 +338,12 @@ def search_participants(session: Session, text: str, limit: int = 50) -> list[Pa
     compact = re.sub(r"[\s.\-]", "", text).upper()
     if compact.isdigit():
         add(columns.where(p.number.like(f"%{compact}")), "dossiernummer")
-        if 3 <= len(compact) <= 9:
-            add(columns.where(p.bsn.like(f"%{compact}")), f"BSN eindigt op {compact}")
+        # The BSN's last three digits are stored apart; more only through the logged search.
+        if len(compact) == 3:
+            add(columns.where(p.bsn_tail == compact), f"BSN eindigt op {compact}")
+        elif bsn_ids:
+            add(columns.where(p.id.in_(bsn_ids)),
+                "BSN" if len(compact) == 9 else f"BSN eindigt op {compact}")
     if re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{4,30}", compact):
         add(columns.join(BankAccount, BankAccount.participant_id == p.id)
             .where(BankAccount.iban.contains(compact, autoescape=True)), f"IBAN {compact}")

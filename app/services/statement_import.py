@@ -127,10 +127,8 @@ def _record_refusal(uow: UnitOfWork, path: Path, exc: Exception) -> None:
     except OSError:
         sha256 = None
     reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-    with uow:
-        uow.record(REFUSED_ACTION, ImportedFile.__tablename__, None,
-                   after={"bestand": path.name[:260], "sha256": sha256, "reden": reason})
-        uow.commit()
+    uow.refuse(REFUSED_ACTION, ImportedFile.__tablename__, reason=reason,
+               after={"bestand": path.name[:260], "sha256": sha256})
 
 
 def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha256: str,

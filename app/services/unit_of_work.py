@@ -13,23 +13,32 @@ Leaving the ``with`` block without ``commit()`` rolls everything back, audit row
 from __future__ import annotations
 
 import enum
+import getpass
 import hashlib
 import json
+import logging
+import socket
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import ConflictError
-from app.models import AuditEntry, AuditHead, Base
+from app.errors import NO_RIGHTS, ConflictError, ForbiddenError, refused_by_database
+from app.models import AuditEntry, AuditHead, Base, Role
+from app.models.audit import AuditResult
 from app.models.base import utcnow
 
 if TYPE_CHECKING:
     from app.db import Database
+    from app.services.permissions import Standing
+
+log = logging.getLogger(__name__)
 
 
 # Session.info key: {name: callable(session)} that commit() runs first, e.g. the signals of the
@@ -56,6 +65,48 @@ class UnitOfWork:
         self.actor = actor
         self._session: Session | None = None
         self._pending: list[_PendingAudit] = []
+        self._standing: Standing | None = None
+        # Set by require() (app.services.permissions.requires): a service that commits
+        # without asking first is a programming error.
+        self.permitted = False
+        # A SECURITY DEFINER function wrote this transaction's audit row (the BSN reveal).
+        self.audited_in_database = False
+
+    @property
+    def standing(self) -> Standing:
+        """Who is acting and which roles they hold: from the database, not from a setting."""
+        if self._standing is None:
+            from app.services.permissions import standing_of
+
+            self._standing = standing_of(self.db, self.actor)
+        return self._standing
+
+    def require(self, roles: Collection[Role], action: str) -> None:
+        """Go on only if the actor holds one of ``roles``; else a refused row and one line."""
+        from app.services.permissions import role_names
+
+        standing = self.standing
+        if standing.may(roles):
+            self.permitted = True
+            return
+        self.refuse(action, "rechten", None, reason=f"rol {standing.label}")
+        raise ForbiddenError(
+            f"Geen rechten: {action} is voor {role_names(roles)}; u bent {standing.label}")
+
+    def refuse(self, action: str, entity: str, entity_id: object = None, *,
+               reason: str | None = None, after: dict[str, Any] | None = None) -> None:
+        """Log a refused action in its own transaction: the action's own one rolls back."""
+        details = dict(after or {})
+        if reason:
+            details["reden"] = reason
+        row = _PendingAudit(action, entity, None if entity_id is None else str(entity_id),
+                            None, details or None)
+        try:
+            with self.db.write_sessions() as session:
+                _append_audit(session, self, [row], AuditResult.REFUSED)
+                session.commit()
+        except DBAPIError:  # a login that may not even write the log: the refusal stands
+            log.warning("refused action %r could not be logged", action, exc_info=True)
 
     @property
     def session(self) -> Session:
@@ -74,6 +125,14 @@ class UnitOfWork:
         self._session = None
         if exc_type is not None and issubclass(exc_type, StaleDataError):
             raise CONFLICT from None
+        refusal = getattr(exc, "refusal", None)
+        if refusal is not None:
+            action, entity, details = refusal
+            self.refuse(action, entity, after=details)
+        if exc is not None and refused_by_database(exc):
+            self.refuse(self._pending[0].action if self._pending else "wijziging",
+                        "database", reason=str(getattr(exc, "orig", exc)).splitlines()[0])
+            raise ForbiddenError(NO_RIGHTS) from None
 
     def record(
         self,
@@ -95,11 +154,12 @@ class UnitOfWork:
         )
 
     def commit(self) -> None:
-        assert self._pending, "every service call leaves an audit row"
+        assert self._pending or self.audited_in_database, "every service call leaves an audit row"
         for hook in list(self.session.info.pop(BEFORE_COMMIT, {}).values()):
             hook(self.session)
         self.session.flush()
-        _append_audit(self.session, self.actor, self._pending)
+        if self._pending:
+            _append_audit(self.session, self, self._pending, AuditResult.DONE)
         self.session.commit()
         self._pending = []
 
@@ -109,13 +169,17 @@ class UnitOfWork:
             raise CONFLICT
 
 
+# Never in an audit row (the trail is read by teamleaders and beheerders, and exported).
+NEVER_LOGGED = frozenset({"bsn"})
+
+
 def snapshot(obj: Base, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The column values of a model object as JSON-ready data (before/after of an audit row)."""
     mapper = inspect(type(obj))
     return {
         column.key: to_json_value(getattr(obj, column.key))
         for column in mapper.column_attrs
-        if column.key not in exclude
+        if column.key not in exclude and column.key not in NEVER_LOGGED
     }
 
 
@@ -149,22 +213,43 @@ def _dumps(data: dict[str, Any] | None) -> str | None:
 
 
 def entry_hash(entry: AuditEntry) -> str:
-    payload = "\x1f".join(
-        [
-            entry.prev_hash,
-            _utc_text(entry.at),
-            entry.actor,
-            entry.action,
-            entry.entity,
-            entry.entity_id or "",
-            entry.before or "",
-            entry.after or "",
-        ]
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """The row's link in the chain. The PostgreSQL trigger hhb_audit_chain (app.security)
+    computes the same; rows from before 0009 (no result) hash without the newer fields."""
+    parts = [
+        entry.prev_hash,
+        _utc_text(entry.at),
+        entry.actor,
+        entry.action,
+        entry.entity,
+        entry.entity_id or "",
+        entry.before or "",
+        entry.after or "",
+    ]
+    if entry.result is not None:
+        parts += [entry.db_user or "", entry.role or "", entry.host or "", entry.result]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _append_audit(session: Session, actor: str, pending: list[_PendingAudit]) -> None:
+_HOST = socket.gethostname()
+
+
+def host_name() -> str:
+    """The workstation, as the audit trail names it."""
+    return _HOST
+
+
+def _append_audit(session: Session, uow: UnitOfWork, pending: list[_PendingAudit],
+                  result: AuditResult) -> None:
+    role = uow.standing.label
+    if session.get_bind().dialect.name == "postgresql":
+        # The trigger takes the head's lock, the id, the time, the login and the hashes.
+        session.execute(insert(AuditEntry), [
+            {"actor": uow.actor, "action": item.action, "entity": item.entity,
+             "entity_id": item.entity_id, "before": _dumps(item.before),
+             "after": _dumps(item.after), "role": role, "host": _HOST,
+             "result": result.value}
+            for item in pending])
+        return
     # The head row is locked until commit: concurrent writers extend one chain in turn.
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).with_for_update()
@@ -175,12 +260,16 @@ def _append_audit(session: Session, actor: str, pending: list[_PendingAudit]) ->
     for item in pending:
         entry = AuditEntry(
             at=now,
-            actor=actor,
+            actor=uow.actor,
             action=item.action,
             entity=item.entity,
             entity_id=item.entity_id,
             before=_dumps(item.before),
             after=_dumps(item.after),
+            db_user=getpass.getuser(),
+            role=role,
+            host=_HOST,
+            result=result.value,
             prev_hash=previous,
         )
         entry.hash = previous = entry_hash(entry)

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.db import Database, current_revision, is_embedded
 from app.models import Role
-from app.services.queries import CurrentUser, current_user, open_queue_count
+from app.services.queries import CurrentUser, open_queue_count, signed_in_user
 from app.services.signals import open_signal_count
 from app.ui.import_screen import local_files
 from app.ui.operations import run_operation
@@ -111,8 +111,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(self.tr("Huishoudboekje"))
         self.setAcceptDrops(True)
         if user is None:
-            with db.read() as session:
-                user = current_user(session, db.default_actor())
+            user = signed_in_user(db)
         self.user = user
         self.role = effective_role(db, user)
         self.visible = visible_pages(self.role)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.db import Database
 from app.formatting import euro
 from app.models import ParticipantStatus
+from app.services.bsn import with_bsn_search
 from app.services.queries import (
     CurrentUser,
     ParticipantFilter,
@@ -297,8 +298,9 @@ class ParticipantList(QWidget):
         known_total = self._total
 
         def work(_progress):
+            searched = with_bsn_search(self.db, where)  # 4-9 digits: the logged BSN search
             with self.db.read() as session:
-                ids = participant_ids(session, where, sort=sort, descending=descending)
+                ids = participant_ids(session, searched, sort=sort, descending=descending)
                 if where == ParticipantFilter():
                     total = len(ids)
                 else:  # counted once; a keystroke does not count all dossiers again

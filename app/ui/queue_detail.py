@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.formatting import euro, short_date
 from app.services import validation
 from app.services.bookings import BookingPart
+from app.services.bsn import logged_search_digits, search_bsn
 from app.services.queue import (
     AgreementView,
     CategoryView,
@@ -270,8 +271,10 @@ class DetailPane(QScrollArea):
         sequence, text = self._search_sequence, self.search.text()
 
         def work(_progress):
+            digits = logged_search_digits(text)  # "who has BSN X" is logged
+            bsn_ids = search_bsn(self.screen.db.unit_of_work(), digits) if digits else ()
             with self.screen.db.read() as session:
-                return search_participants(session, text)
+                return search_participants(session, text, bsn_ids=bsn_ids)
 
         def done(hits) -> None:
             if sequence != self._search_sequence:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.db import Database
 from app.errors import UserError, first_line
 from app.models import Role, SignalKind, SignalStatus
-from app.services.queries import CurrentUser, current_user, employee_choices
+from app.services.queries import CurrentUser, employee_choices, signed_in_user
 from app.services.signals import (
     OPEN_STATES,
     SignalRow,
@@ -87,8 +87,7 @@ class SignalsScreen(QWidget):
         super().__init__(parent)
         self.db = db
         if user is None:
-            with db.read() as session:
-                user = current_user(session, db.default_actor())
+            user = signed_in_user(db)
         self.user = user
         # The frontoffice sees their own participants first; everyone else all in one list.
         self.own_first = user.role == Role.FRONTOFFICE and user.employee_id is not None
