@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,7 +20,7 @@ import platformdirs
 from app import __version__
 from app.db import APP_NAME, Database, current_revision, head_revision, make_engine, resolve_url
 from app.db import upgrade as upgrade_schema
-from app.errors import UserError, first_line
+from app.errors import UserError, as_user_error, first_line
 from app.formatting import euro, short_date
 
 EXIT_ERROR = 1
@@ -39,6 +40,10 @@ exit-status:
   1  een of meer deelnemers overgeslagen (de rest is wel gemaakt), of niets gemaakt
      (één regel met de reden op stderr)
   2  verkeerde aanroep"""
+
+
+ROLE_CHOICES = ["backoffice", "frontoffice", "teamleader", "beheerder"]
+NEW_PASSWORD_ENV = "HHB_NEW_PASSWORD"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,15 +157,41 @@ def build_parser() -> argparse.ArgumentParser:
     user_commands = users.add_subparsers(dest="users_command", metavar="ACTIE", required=True)
     add_user = user_commands.add_parser("add", help="voeg een medewerker toe")
     add_user.add_argument("username", metavar="NAME")
-    add_user.add_argument("--role", required=True,
-                          choices=["backoffice", "frontoffice", "teamleader", "beheerder"])
+    add_user.add_argument("--role", required=True, choices=ROLE_CHOICES)
     add_user.add_argument("--full-name", dest="full_name")
     add_user.set_defaults(run=run_users_add)
+    disable_user = user_commands.add_parser(
+        "disable", help="een medewerker die weg is: kan niet meer inloggen, de geschiedenis blijft")
+    disable_user.add_argument("username", metavar="NAME")
+    disable_user.set_defaults(run=run_users_disable, active=False)
+    enable_user = user_commands.add_parser("enable", help="een medewerker weer toegang geven")
+    enable_user.add_argument("username", metavar="NAME")
+    enable_user.set_defaults(run=run_users_disable, active=True)
+    role_user = user_commands.add_parser("role", help="geef een medewerker een andere rol")
+    role_user.add_argument("username", metavar="NAME")
+    role_user.add_argument("role", metavar="ROLE", choices=ROLE_CHOICES)
+    role_user.set_defaults(run=run_users_role)
 
     audit = commands.add_parser("audit", help="logboek van wijzigingen")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTIE", required=True)
-    audit_commands.add_parser("verify", help="controleer dat het logboek ongeschonden is"
-                              ).set_defaults(run=run_audit_verify)
+    verify = audit_commands.add_parser(
+        "verify", help="controleer dat het logboek ongeschonden is",
+        description="Controleer de hashketen van het logboek. Met --checkpoint ook dat het\n"
+                    "logboek het controlepunt nog ongewijzigd bereikt: dat ziet ook wat de\n"
+                    "eigenaar van de database herschreven of weggehaald heeft.",
+        epilog=AUDIT_VERIFY_OUTPUT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    verify.add_argument("--checkpoint", type=Path, action="append", metavar="FILE",
+                        help="een controlepunt (of een map met logboek-*.json); mag vaker")
+    verify.set_defaults(run=run_audit_verify)
+    checkpoint = audit_commands.add_parser(
+        "checkpoint", help="schrijf een controlepunt van het logboek (bewaar het buiten de "
+                           "database)",
+        description="Schrijf de laatste rij van het logboek en haar hash naar een bestand,\n"
+                    "ondertekend met HHB_AUDIT_KEY als die gezet is. Laat geen rij in het\n"
+                    "logboek achter.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    checkpoint.add_argument("--out", type=Path, required=True, metavar="FILE")
+    checkpoint.set_defaults(run=run_audit_checkpoint)
     return parser
 
 
@@ -393,28 +424,107 @@ def _progress_bar(what: str) -> Callable[[int, int], None]:
 
 
 def run_users_add(args) -> int:
-    from app.services.employees import add_employee
+    """On PostgreSQL the employee's login is created too: the password comes from
+    HHB_NEW_PASSWORD or a prompt, never from an argument (it would stay in the shell history)."""
+    from app.services.employees import add_employee, needs_password
 
     db = open_database(args)
-    add_employee(db.unit_of_work(), args.username, args.role, name=args.full_name)
-    print(f"Medewerker {args.username} ({args.role}) toegevoegd")
+    uow = db.unit_of_work()
+    # Somebody who may not add employees is refused (and logged) before being asked anything.
+    asks = needs_password(uow) and uow.standing.may(add_employee.allowed_roles)
+    password = _new_password(args.username) if asks else None
+    add_employee(uow, args.username, args.role, name=args.full_name, password=password)
+    login = " met een databaselogin" if password else ""
+    print(f"Medewerker {args.username} ({args.role}) toegevoegd{login}")
     return 0
 
 
-def run_audit_verify(args) -> int:
-    from app.services.audit import verify
+def _new_password(username: str) -> str:
+    import getpass
+
+    password = os.environ.get(NEW_PASSWORD_ENV)
+    if password:
+        return password
+    if not sys.stdin.isatty():
+        raise UserError(f"Geef het wachtwoord van {username} in {NEW_PASSWORD_ENV} of typ het "
+                        "in een terminal")
+    password = getpass.getpass(f"Wachtwoord voor {username}: ")
+    if getpass.getpass("Nog een keer: ") != password:
+        raise UserError("De wachtwoorden zijn niet gelijk; er is niets veranderd")
+    return password
+
+
+def run_users_disable(args) -> int:
+    from app.services.employees import find_employee, set_employee_active
 
     db = open_database(args)
+    uow = db.unit_of_work()
+    set_employee_active(uow, find_employee(uow, args.username), args.active)
+    print(f"Medewerker {args.username} " + ("heeft weer toegang" if args.active else
+                                             "uitgeschakeld: kan niet meer inloggen"))
+    return 0
+
+
+def run_users_role(args) -> int:
+    from app.services.employees import find_employee, update_employee
+
+    db = open_database(args)
+    uow = db.unit_of_work()
+    update_employee(uow, find_employee(uow, args.username), role=args.role)
+    print(f"Medewerker {args.username} heeft nu de rol {args.role}")
+    return 0
+
+
+AUDIT_VERIFY_OUTPUT = """\
+uitvoer:
+  stdout  "Logboek in orde: N rijen", met --checkpoint ", bereikt controlepunt rij K"
+  stderr  als het logboek geschonden is: eerst één regel die samenvat, bijv.
+          "huishoudboekje: logboek is geschonden vanaf rij 123 (1 probleem)",
+          daarna per probleem een regel, bijv. "  rij 123: inhoud is gewijzigd"
+
+exit-status:
+  0  logboek in orde (en bereikt elk controlepunt ongewijzigd)
+  1  logboek geschonden, of een controlepunt dat niet te lezen is (één regel)
+  2  verkeerde aanroep"""
+
+
+def run_audit_verify(args) -> int:
+    """The chain, and every --checkpoint given; see AUDIT_VERIFY_OUTPUT."""
+    from app.services.audit import read_checkpoints, verify
+
+    checkpoints = [point for path in args.checkpoint or [] for point in read_checkpoints(path)]
+    db = open_database(args)
     with db.read() as session:
-        report = verify(session)
+        report = verify(session, checkpoints)
     if report.ok:
-        print(f"Logboek in orde: {report.rows} rijen")
+        print(report.summary())
         return 0
-    print(f"huishoudboekje: logboek is geschonden ({len(report.problems)} problemen)",
-          file=sys.stderr)
+    where = f" vanaf rij {report.first_broken}" if report.first_broken is not None else ""
+    count = report.problem_count
+    print(f"huishoudboekje: logboek is geschonden{where} ({count} "
+          f"{'probleem' if count == 1 else 'problemen'})", file=sys.stderr)
     for problem in report.problems:
         print(f"  {problem}", file=sys.stderr)
+    if report.more:
+        print(f"  … en nog {report.more} problemen", file=sys.stderr)
     return EXIT_ERROR
+
+
+def run_audit_checkpoint(args) -> int:
+    """No audit row (it would move the head past the checkpoint just written)."""
+    from app.services.audit import write_checkpoint
+
+    out: Path = args.out
+    if not out.parent.is_dir():
+        raise UserError(f"De map {out.parent} bestaat niet")
+    db = open_database(args)
+    try:
+        with db.read() as session:
+            point = write_checkpoint(session, out)
+    except OSError as exc:
+        raise UserError(f"Kan {out} niet schrijven: {exc.strerror or exc}") from None
+    print(f"Controlepunt geschreven: rij {point.last_id}, {point.last_hash[:16]}… naar {out}")
+    return 0
 
 
 def log_file() -> Path:
@@ -452,6 +562,10 @@ def main(argv: list[str] | None = None) -> int:
         print("huishoudboekje: afgebroken", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback shown
+        meant = as_user_error(exc)  # e.g. PostgreSQL refused for lack of rights
+        if meant is not None:
+            print(f"huishoudboekje: {first_line(meant)}", file=sys.stderr)
+            return EXIT_ERROR
         where = report_unexpected(exc)
         detail = f" (details in {where})" if where else ""
         print(f"huishoudboekje: onverwachte fout: {type(exc).__name__}: {first_line(exc)}"

@@ -78,14 +78,16 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":  # plain postgresql:// means psycopg 3 here
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        # hide_parameters: an error (and so the log file) never holds the values of a statement,
+        # which can be a BSN or a name.
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     raise UserError(
         f"Database {parsed.get_backend_name()!r} wordt niet ondersteund: "
         "gebruik sqlite:///… of postgresql+psycopg://…"

@@ -40,8 +40,9 @@ SHARED_SETTING = "signalen.geevalueerd_op"
 # 'aan'); without it the triggers refuse UPDATE, DELETE and TRUNCATE, even to the owner.
 MAINTENANCE_FLAG = "hhb.audit_onderhoud"
 
-# Columns of audit_log a login may fill; the chain trigger fills id, time, login and hashes.
-AUDIT_INSERT_COLUMNS = "actor, action, entity, entity_id, before, after, role, host, result"
+# Columns of audit_log a login may fill; the chain trigger sets id, time (over the client's),
+# login and hashes.
+AUDIT_INSERT_COLUMNS = "at, actor, action, entity, entity_id, before, after, role, host, result"
 
 _EVERY = tuple(Role)
 _BO, _FO, _TL, _ADMIN = Role.BACKOFFICE, Role.FRONTOFFICE, Role.TEAMLEADER, Role.ADMIN
@@ -92,8 +93,8 @@ FUNCTIONS: dict[str, tuple[Role, ...]] = {
 _TO_UTC_TEXT = """to_char(NEW.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 _DEFINITIONS = [
-    # The chain: the head row is locked, the id taken under that lock (so ids and chain order
-    # agree between concurrent clerks) and the hash computed as app.services.unit_of_work.
+    # The chain: the head row is locked, the id is the head's next (so ids and chain order
+    # agree between concurrent clerks, without the gaps of a sequence) and the hash computed as app.services.unit_of_work.
     # entry_hash does. Owned by the schema owner, so logins need no right on audit_head.
     f"""
     CREATE OR REPLACE FUNCTION hhb_audit_chain() RETURNS trigger
@@ -102,7 +103,7 @@ _DEFINITIONS = [
         head record;
     BEGIN
         SELECT last_id, last_hash INTO head FROM audit_head WHERE id = 1 FOR UPDATE;
-        NEW.id := nextval(pg_get_serial_sequence('{{schema}}.audit_log', 'id'));
+        NEW.id := head.last_id + 1;  -- under the lock: no gaps, chain order is id order
         NEW.at := clock_timestamp();
         NEW.db_user := session_user;
         NEW.result := coalesce(NEW.result, 'gedaan');

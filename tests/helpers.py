@@ -29,3 +29,12 @@ def audit_json(entry: AuditEntry, side: str) -> dict:
 
 
 VALID_BSNS = ["111222333", "123456782", "010000008", "999999990"]
+
+
+def bsn_of(db, participant_id: int) -> str:
+    """The stored BSN, read as the tests' owner login may (the program reads it only through
+    app.services.bsn, logged)."""
+    from app.models import Participant
+
+    with db.read() as session:
+        return session.scalar(select(Participant.bsn).where(Participant.id == participant_id))

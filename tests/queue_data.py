@@ -131,6 +131,7 @@ def set_suggestions(db, transaction_id: int, ranked: list[tuple[int, int]]) -> N
             session.add(Suggestion(transaction_id=transaction_id, agreement_id=agreement_id,
                                    rank=rank, score=score, reason=f"testvoorstel {rank}"))
         uow.record("voorstellen gezet (test)", "match_suggestions")
+        uow.permitted = True  # test set-up straight into the tables, not a service
         uow.commit()
 
 

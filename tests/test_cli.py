@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from datetime import date, timedelta
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.cli import main
 from app.db import Database, head_revision
@@ -44,20 +45,58 @@ def test_accounts_add_and_refusal(capsys, db_url):
     database.dispose()
 
 
-def test_users_add(capsys, db_url):
-    code, _, _ = run(capsys, "--db", db_url, "users", "add", "fatma", "--role", "teamleader",
-                     "--full-name", "Fatma Öztürk")
+def unique(name: str) -> str:
+    """PostgreSQL logins belong to the whole test server: a name per test."""
+    return f"{name}_{uuid.uuid4().hex[:6]}"
+
+
+def test_users_add_disable_and_role(capsys, db_url, monkeypatch, backend):
+    monkeypatch.setenv("HHB_NEW_PASSWORD", "een-lang-wachtwoord-2026")
+    name = unique("fatma")
+    code, out, _ = run(capsys, "--db", db_url, "users", "add", name, "--role", "teamleader",
+                       "--full-name", "Fatma Öztürk")
     assert code == 0
+    assert out.endswith("met een databaselogin\n") == (backend == "postgresql")
     database = Database.open(db_url)
     with database.read() as session:
         employee = session.scalar(select(Employee))
     assert (employee.username, employee.name, employee.role.value) == (
-        "fatma", "Fatma Öztürk", "teamleader")
+        name, "Fatma Öztürk", "teamleader")
+    assert run(capsys, "--db", db_url, "users", "role", name, "backoffice")[0] == 0
+    assert run(capsys, "--db", db_url, "users", "disable", name)[0] == 0
+    with database.read() as session:
+        employee = session.scalar(select(Employee))
+        assert (employee.role.value, employee.active) == ("backoffice", False)
+        if backend == "postgresql":
+            login = session.execute(text(
+                "SELECT rolcanlogin, pg_has_role(:name, 'hhb_backoffice', 'MEMBER') AS back, "
+                "pg_has_role(:name, 'hhb_teamleider', 'MEMBER') AS lead "
+                "FROM pg_roles WHERE rolname = :name"), {"name": name}).one()
+            assert (login.rolcanlogin, login.back, login.lead) == (False, True, False)
     database.dispose()
+    code, _, err = run(capsys, "--db", db_url, "users", "disable", "niemand")
+    assert code == 1 and err == "huishoudboekje: Medewerker 'niemand' bestaat niet\n"
 
 
-def test_audit_verify(capsys, db_url):
-    run(capsys, "--db", db_url, "users", "add", "anna", "--role", "backoffice")
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_users_add_asks_the_password_and_never_takes_it_as_an_argument(capsys, db_url,
+                                                                       monkeypatch):
+    monkeypatch.delenv("HHB_NEW_PASSWORD", raising=False)
+    code, _, err = run(capsys, "--db", db_url, "users", "add", unique("anna"), "--role",
+                       "backoffice")  # stdin is not a terminal under pytest
+    assert code == 1 and "HHB_NEW_PASSWORD" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        run(capsys, "--db", db_url, "users", "add", "anna", "--role", "backoffice",
+            "--password", "x")
+    monkeypatch.setenv("HHB_NEW_PASSWORD", "kort")
+    code, _, err = run(capsys, "--db", db_url, "users", "add", unique("anna"), "--role",
+                       "backoffice")
+    assert code == 1 and "minstens 12 tekens" in err
+
+
+def test_audit_verify(capsys, db_url, monkeypatch):
+    monkeypatch.setenv("HHB_NEW_PASSWORD", "een-lang-wachtwoord-2026")
+    run(capsys, "--db", db_url, "users", "add", unique("anna"), "--role", "backoffice")
     code, out, _ = run(capsys, "--db", db_url, "audit", "verify")
     assert code == 0 and "1 rijen" in out
 

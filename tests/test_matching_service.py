@@ -137,6 +137,7 @@ def test_match_command_links_the_queue_after_dossiers_arrive(db, db_url, capsys)
                                   direction="inkomst", amount_cents=812_40, frequency="maand",
                                   valid_from=date(2026, 1, 1)))
         uow.record("test", "agreements")
+        uow.permitted = True  # test set-up straight into the tables, not a service
         uow.commit()
     with db.unit_of_work("t") as uow:
         agreement_id = uow.session.scalar(select(Agreement.id))

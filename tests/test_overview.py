@@ -133,6 +133,7 @@ def test_open_signals_of_the_month_become_notices(db, scenario):
                    expected_date=date(2026, 11, 28), active=True),
         ])
         uow.record("signalen aangemaakt", "signals", None)
+        uow.permitted = True  # test set-up straight into the tables, not a service
         uow.commit()
     # Resolved by a person, internal, or of another month: not on this month's paper.
     assert {(n.kind, n.organisation) for n in read(db, scenario).notices} == {

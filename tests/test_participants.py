@@ -11,7 +11,7 @@ from app.errors import ConflictError, NotFoundError, ValidationError
 from app.models import BankAccount, ContactNote, Participant, ParticipantStatus, Role, Variant
 from app.services import participants as svc
 from app.services.employees import add_employee
-from tests.helpers import VALID_BSNS, audit_json, audit_rows, last_audit
+from tests.helpers import VALID_BSNS, audit_json, audit_rows, bsn_of, last_audit
 
 S = ParticipantStatus
 
@@ -111,7 +111,7 @@ def test_update_to_a_taken_bsn_is_refused(db):
     second = new_participant(db, bsn=VALID_BSNS[1])
     with pytest.raises(ValidationError, match="al in gebruik"):
         svc.update_participant(db.unit_of_work("t"), second, bsn=VALID_BSNS[0])
-    assert load(db, second).bsn == VALID_BSNS[1]
+    assert bsn_of(db, second) == VALID_BSNS[1]
 
 
 def test_stale_edit_is_refused_instead_of_overwriting(db):

@@ -109,6 +109,7 @@ def test_the_second_clerk_waits_for_the_row_lock_and_gets_the_message(pg_db):
         assert wait_for_lock_wait(db), "the second clerk should wait on the row lock"
         assert "bert" not in outcome  # still waiting, nothing booked twice meanwhile
         first.record("transactie geboekt", transaction, after={"n": len(bookings)})
+        first.permitted = True  # the booking core by hand, not a service
         first.commit()
     bert.join(timeout=30)
     assert outcome == {"bert": MESSAGE}

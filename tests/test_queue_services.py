@@ -8,6 +8,7 @@ from datetime import date
 
 from app.services import agreements as agr
 from app.services.bookings import BookingPart, book_transaction
+from app.services.bsn import search_bsn
 from app.services.participants import create_participant
 from app.services.queue import (
     QueueFilter,
@@ -142,8 +143,15 @@ def test_participant_search_by_name_number_iban_and_bsn_digits(db, world):
         assert found("2") == [("HHB-00002", "dossiernummer")]
         spaced = " ".join(ANNA_OWN[i:i + 4] for i in range(0, len(ANNA_OWN), 4))
         assert found(spaced) == [("HHB-00001", f"IBAN {ANNA_OWN}")]
+        three = VALID_BSNS[1][-3:]  # the stored tail: no BSN read, nothing logged
+        assert found(three) == [("HHB-00002", f"BSN eindigt op {three}")]
+        # Four digits or more need the BSN itself: only through the logged search.
         last_digits = VALID_BSNS[1][-4:]
-        assert found(last_digits) == [("HHB-00002", f"BSN eindigt op {last_digits}")]
+        assert found(last_digits) == []
+        ids = search_bsn(db.unit_of_work("t"), last_digits)
+        hits = search_participants(session, last_digits, bsn_ids=ids)
+        assert [(h.number, h.matched) for h in hits] == [
+            ("HHB-00002", f"BSN eindigt op {last_digits}")]
         assert found("") == [] and found("niemand") == []
         hit = search_participants(session, "anna")[0]
         assert VALID_BSNS[0] not in repr(hit)  # the BSN itself is never handed out

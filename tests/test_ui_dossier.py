@@ -16,7 +16,7 @@ from app.services.saldo import saldo_cents
 from app.ui.dossier_screen import AgreementDialog, DossierScreen
 from tests import ui_support
 from tests.conftest import ARTIFACTS
-from tests.helpers import audit_json, audit_rows
+from tests.helpers import audit_json, audit_rows, bsn_of
 from tests.ui_support import settle
 
 # Demo databases shared by the desktop-client tests (tests/ui_support.py).
@@ -87,12 +87,13 @@ def _euro(cents: int) -> str:
 
 def test_the_bsn_is_masked_until_asked_and_asking_is_logged(qtbot, dossier, demo_db):
     person = participant(demo_db)
-    assert dossier.form.bsn.text() == "******" + person.bsn[-3:]
-    assert person.bsn not in dossier.grab().toImage().text()  # not hidden in the pixels' text
+    bsn = bsn_of(demo_db, person.id)
+    assert dossier.form.bsn.text() == "******" + bsn[-3:]
+    assert bsn not in dossier.grab().toImage().text()  # not hidden in the pixels' text
     assert not audit_rows(demo_db, "BSN getoond")
     qtbot.mouseClick(dossier.form.reveal_button, Qt.MouseButton.LeftButton)
     settle()
-    assert dossier.form.bsn.text() == person.bsn
+    assert dossier.form.bsn.text() == bsn
     shown = audit_rows(demo_db, "BSN getoond")
     assert len(shown) == 1 and shown[0].entity_id == str(person.id)
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from app.models import BankAccount, Participant, ParticipantStatus
+from app.services.bsn import with_bsn_search
 from app.services.participants import change_status
 from app.services.queries import (
     ParticipantFilter,
@@ -26,7 +27,7 @@ from app.ui.participants_screen import ParticipantsScreen, ParticipantTableModel
 from app.ui.widgets import CENTS_ROLE, DEBIT_COLOR
 from tests import ui_support
 from tests.conftest import ARTIFACTS
-from tests.helpers import audit_rows
+from tests.helpers import audit_rows, bsn_of
 from tests.ui_support import settle
 
 # Demo databases shared by the desktop-client tests (tests/ui_support.py).
@@ -39,8 +40,10 @@ def someone(db) -> Participant:
 
 
 def ids_for(db, **filters) -> list[int]:
+    """As the list does it: the logged BSN search first, then the query."""
+    where = with_bsn_search(db, ParticipantFilter(**filters))
     with db.read() as session:
-        return participant_ids(session, ParticipantFilter(**filters))
+        return participant_ids(session, where)
 
 
 # -- the queries, on both databases ---------------------------------------------------------------
@@ -55,8 +58,13 @@ def test_search_finds_a_participant_by_each_of_the_four_keys(demo_db):
     assert ids_for(demo_db, search=person.number[-3:].lstrip("0") or "0")  # '42' finds HHB-00042
     assert person.id in ids_for(demo_db, search=person.last_name.upper())  # case does not matter
     assert person.id in ids_for(demo_db, search=f"{person.first_name} {person.last_name}")
-    assert person.id in ids_for(demo_db, search=person.bsn[-4:])
-    assert ids_for(demo_db, search=person.bsn) == [person.id]
+    bsn = bsn_of(demo_db, person.id)
+    assert person.id in ids_for(demo_db, search=bsn[-3:])  # the stored tail, not logged
+    assert not audit_rows(demo_db, "gezocht op BSN")
+    assert person.id in ids_for(demo_db, search=bsn[-4:])
+    assert ids_for(demo_db, search=bsn) == [person.id]
+    searched = audit_rows(demo_db, "gezocht op BSN")
+    assert len(searched) == 2 and bsn not in "".join(r.after for r in searched)
     assert person.id in ids_for(demo_db, search=iban[-6:])
     grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))  # as people type it
     assert ids_for(demo_db, search=grouped) == [person.id]

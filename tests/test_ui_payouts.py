@@ -258,6 +258,7 @@ def test_hold_strike_and_change_one_payment(qtbot, demo_db):
         uow.session.execute(update(Payout).where(Payout.id == third.id)
                             .values(execution_date=yesterday))
         uow.record("test", "payouts", third.id)
+        uow.permitted = True  # test set-up straight into the tables, not a service
         uow.commit()
     screen.refresh()
     settle()

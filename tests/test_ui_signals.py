@@ -174,6 +174,7 @@ def test_the_first_start_of_the_day_evaluates_everyone_once(qtbot, demo_db):
     with demo_db.unit_of_work("tester") as uow:  # as if the demo was evaluated yesterday
         uow.session.get(Setting, EVALUATED_ON_KEY).value = "2000-01-01"
         uow.record("test", "settings", EVALUATED_ON_KEY)
+        uow.permitted = True  # test set-up straight into the tables, not a service
         uow.commit()
     window = open_window(qtbot, demo_db)
     window.evaluate_signals_daily()

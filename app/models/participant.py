@@ -112,7 +112,8 @@ class Participant(Base):
     bsn: Mapped[str] = mapped_column(String(9), unique=True, deferred=True,
                                      deferred_raiseload=True)
     # The last three digits (computed by the database): the masked BSN and the search by them.
-    bsn_tail: Mapped[str | None] = mapped_column(String(3), Computed("substr(bsn, 7, 3)"))
+    bsn_tail: Mapped[str | None] = mapped_column(String(3), Computed("substr(bsn, 7, 3)"),
+                                                 index=True)
     initials: Mapped[str | None] = mapped_column(String(20))
     first_name: Mapped[str | None] = mapped_column(String(100))
     infix: Mapped[str | None] = mapped_column(String(20))  # tussenvoegsel

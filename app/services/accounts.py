@@ -7,10 +7,13 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationError
 from app.models import BankAccount
+from app.models.employee import Role
 from app.services import validation
+from app.services.permissions import requires
 from app.services.unit_of_work import UnitOfWork, snapshot
 
 
+@requires(Role.ADMIN, action="gemeentelijke rekening toevoegen")
 def add_municipal_account(uow: UnitOfWork, iban: str, name: str) -> int:
     """``accounts add IBAN --name NAME``: a shared account whose statements are imported."""
     iban = validation.iban(iban)

@@ -21,8 +21,10 @@ from app.models import (
     PaymentMethod,
     SearchTerm,
 )
+from app.models.employee import Role
 from app.services import validation
 from app.services.matching import rematch_open_queue
+from app.services.permissions import requires
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
@@ -132,6 +134,7 @@ def _check_agreement(session: Session, agreement: Agreement) -> None:
             )
 
 
+@requires(Role.BACKOFFICE, action="afspraak aanmaken")
 def create_agreement(
     uow: UnitOfWork,
     participant_id: int,
@@ -163,6 +166,7 @@ def create_agreement(
         return agreement.id
 
 
+@requires(Role.BACKOFFICE, action="afspraak wijzigen")
 def update_agreement(uow: UnitOfWork, agreement_id: int, **changes) -> None:
     category = changes.pop("category", None)
     changes = clean_agreement(changes)
@@ -182,6 +186,7 @@ def update_agreement(uow: UnitOfWork, agreement_id: int, **changes) -> None:
         uow.commit()
 
 
+@requires(Role.BACKOFFICE, action="afspraak beëindigen")
 def end_agreement(uow: UnitOfWork, agreement_id: int, last_day: date) -> None:
     """An agreement that ended does not take later money."""
     with uow:
@@ -196,6 +201,7 @@ def end_agreement(uow: UnitOfWork, agreement_id: int, last_day: date) -> None:
         uow.commit()
 
 
+@requires(Role.BACKOFFICE, action="zoekterm toevoegen")
 def add_search_term(uow: UnitOfWork, agreement_id: int, term: str, *, learned: bool = False
                     ) -> int:
     validation.required(term, "zoekterm")
@@ -206,12 +212,14 @@ def add_search_term(uow: UnitOfWork, agreement_id: int, term: str, *, learned: b
             raise ValidationError(f"De afspraak heeft de zoekterm {term!r} al", "zoekterm")
         search_term = _new_term(term, uow.actor, learned=learned)
         agreement.search_terms.append(search_term)
+        uow.session.flush()  # the row then names its agreement (and its own id)
         uow.record("zoekterm toegevoegd", search_term, after=snapshot(search_term))
         rematch_open_queue(uow)
         uow.commit()
         return search_term.id
 
 
+@requires(Role.BACKOFFICE, action="zoekterm verwijderen")
 def remove_search_term(uow: UnitOfWork, search_term_id: int) -> None:
     """Forget a term, learned or typed: a wrong mapping must always be removable."""
     with uow:

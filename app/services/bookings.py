@@ -37,6 +37,8 @@ from app.models import (
     Participant,
     Suggestion,
 )
+from app.models.employee import Role
+from app.services.permissions import requires
 from app.services.signals import touch_transactions
 from app.services.unit_of_work import UnitOfWork, snapshot
 
@@ -173,6 +175,7 @@ def suggest_again(session: Session, transaction_ids: list[int]) -> None:
 
 # -- the clerk's actions --------------------------------------------------------------------
 
+@requires(Role.BACKOFFICE, action="transactie boeken")
 def book_transaction(uow: UnitOfWork, transaction_id: int, parts: list[BookingPart], *,
                      expected_version: int | None = None, reason: str | None = None
                      ) -> Booked:
@@ -191,6 +194,7 @@ def book_transaction(uow: UnitOfWork, transaction_id: int, parts: list[BookingPa
         return booked
 
 
+@requires(Role.BACKOFFICE, action="voorstel accepteren")
 def accept_suggestion(uow: UnitOfWork, transaction_id: int, agreement_id: int, *,
                       expected_version: int | None = None) -> Booked:
     """Accept one of the matcher's suggestions: the whole transaction to its agreement, with
@@ -210,6 +214,7 @@ def accept_suggestion(uow: UnitOfWork, transaction_id: int, agreement_id: int, *
         return booked
 
 
+@requires(Role.BACKOFFICE, action="boeken op een nieuwe afspraak")
 def book_with_new_agreement(uow: UnitOfWork, transaction_id: int, participant_id: int, *,
                             category: str | int, search_terms: list[str] = (),
                             expected_version: int | None = None, **values) -> tuple[int, Booked]:
@@ -260,6 +265,7 @@ class BulkOutcome:
         return text
 
 
+@requires(Role.BACKOFFICE, action="voorstellen in bulk accepteren")
 def accept_top_suggestions(uow: UnitOfWork, transaction_ids: Iterable[int], *,
                            min_score: int = BULK_MIN_SCORE, margin: int = BULK_MARGIN,
                            progress: Callable[[int, int], None] | None = None) -> BulkOutcome:
@@ -324,6 +330,7 @@ def _bulk_refusal(transaction: BankTransaction | None, suggestions: list[Suggest
     return None
 
 
+@requires(Role.BACKOFFICE, action="boeking ongedaan maken")
 def undo_bookings(uow: UnitOfWork, transaction_id: int, *,
                   expected_version: int | None = None) -> int:
     """Undo all bookings of a transaction (automatic or manual); it returns to the queue and
@@ -341,6 +348,7 @@ def undo_bookings(uow: UnitOfWork, transaction_id: int, *,
         return len(removed)
 
 
+@requires(Role.BACKOFFICE, action="boekingen ongedaan maken")
 def undo_many(uow: UnitOfWork, expected_versions: dict[int, int | None]) -> int:
     """Undo a bulk action: the bookings of every transaction given (id → the version the
     action left it at, or None). All or nothing; one audit row. Returns the bookings removed."""
@@ -409,6 +417,7 @@ class RememberOutcome:
     linked_transaction_ids: tuple[int, ...]
 
 
+@requires(Role.BACKOFFICE, action="zoekterm onthouden")
 def remember_term(uow: UnitOfWork, agreement_id: int, term: str,
                   previewed: Iterable[int] = ()) -> RememberOutcome:
     """"Remember this": add ``term`` to the agreement's search terms as a learned term (a clerk
@@ -424,6 +433,7 @@ def remember_term(uow: UnitOfWork, agreement_id: int, term: str,
     return RememberOutcome(term_id, tuple(i for i in previewed if i not in still_open))
 
 
+@requires(Role.BACKOFFICE, action="zoekterm vergeten")
 def forget_term(uow: UnitOfWork, search_term_id: int) -> None:
     """Forget a (learned) search term. Bookings it made stay; undo them one by one."""
     from app.services.agreements import remove_search_term

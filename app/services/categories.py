@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 
 from app.errors import NotFoundError, ValidationError
 from app.models import Category, CategoryKind
+from app.models.employee import Role
 from app.services import validation
+from app.services.permissions import requires
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 # The program itself looks these up by name (leefgeld payouts, the queue's "onbekend —
@@ -18,6 +20,7 @@ from app.services.unit_of_work import UnitOfWork, changed, snapshot
 PROGRAM_CATEGORIES = ("leefgeld", "onbekend")
 
 
+@requires(Role.ADMIN, action="rubriek toevoegen")
 def add_category(uow: UnitOfWork, name: str, kind: CategoryKind | str) -> int:
     name = _clean_name(name)
     kind = validation.choice(kind, CategoryKind, "soort")
@@ -30,6 +33,7 @@ def add_category(uow: UnitOfWork, name: str, kind: CategoryKind | str) -> int:
         return category.id
 
 
+@requires(Role.ADMIN, action="rubriek hernoemen")
 def rename_category(uow: UnitOfWork, category_id: int, name: str) -> None:
     name = _clean_name(name)
     with uow:
@@ -49,6 +53,7 @@ def rename_category(uow: UnitOfWork, category_id: int, name: str) -> None:
         uow.commit()
 
 
+@requires(Role.ADMIN, action="rubriek (de)activeren")
 def set_category_active(uow: UnitOfWork, category_id: int, active: bool) -> None:
     """Make a category inactive (no longer offered) or active again."""
     with uow:

@@ -41,6 +41,7 @@ from app.schedule import add_months
 from app.services import validation
 from app.services.accounts import add_municipal_account
 from app.services.dossier_import import store_book
+from app.services.permissions import requires
 from app.services.repayments import IN_SERVICE, smallest_leefgeld
 from app.services.saldo import saldos_cents
 from app.services.signals import evaluate_signals, signals_paused
@@ -78,6 +79,7 @@ class DemoSummary:
         )
 
 
+@requires(action="demodata maken")
 def create_demo(
     uow: UnitOfWork,
     participants: int,

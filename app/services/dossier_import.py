@@ -61,6 +61,7 @@ from app.services.agreements import fold_category_name
 from app.services.bsn import bsns_among
 from app.services.bulk import insert_rows
 from app.services.matching import rematch_open_queue
+from app.services.permissions import requires
 from app.services.signals import touch_everyone
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ class ImportSummary:
         )
 
 
+@requires(Role.BACKOFFICE, action="werkmap met dossiers importeren")
 def import_workbook(uow: UnitOfWork, path: str | Path) -> ImportSummary:
     """``huishoudboekje dossiers import FILE.xlsx``: one transaction, one audit row."""
     path = Path(path)

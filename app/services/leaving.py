@@ -33,11 +33,13 @@ from app.models import (
     RepaymentPlan,
     StatusChange,
 )
+from app.models.employee import Role
 from app.payments.planning import execution_day
 from app.payments.sepa_text import NAME_LENGTH, REMITTANCE_LENGTH, sepa_text
 from app.schedule import add_months
 from app.services import validation
 from app.services.participants import take_status_step
+from app.services.permissions import requires
 from app.services.repayments import IN_SERVICE, active_buffer_plans
 from app.services.saldo import saldo_cents
 from app.services.signals import touch
@@ -139,6 +141,7 @@ def settlement_preview(session: Session, participant_id: int, end: date) -> Sett
                              tuple(exit_problems(session, participant, end)))
 
 
+@requires(Role.BACKOFFICE, action="eindafrekening maken")
 def settle_exit(uow: UnitOfWork, participant_id: int, end: date, reason: str, *,
                 instalment_cents: int | None = None, instalment_day: int = 1,
                 override: str | None = None, today: date | None = None) -> FinalSettlement:

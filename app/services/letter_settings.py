@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationError
 from app.models import Setting
+from app.models.employee import Role
 from app.reports.letter import LetterSettings
 from app.services import validation
+from app.services.permissions import requires
 from app.services.unit_of_work import UnitOfWork
 
 # Setting key per field; Dutch, as a beheerder sees them in the table.
@@ -89,6 +91,7 @@ def clean_letter_settings(values: dict) -> dict:
     return out
 
 
+@requires(Role.ADMIN, action="briefinstellingen wijzigen")
 def save_letter_settings(uow: UnitOfWork, **changes) -> LetterSettings:
     """The beheerder changes the letter settings; one audit row with before and after."""
     cleaned = clean_letter_settings(changes)

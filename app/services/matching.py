@@ -42,8 +42,10 @@ from app.models import (
     Suggestion,
 )
 from app.models.base import utcnow
+from app.models.employee import Role
 from app.services import payouts as payout_services
 from app.services.bulk import insert_rows
+from app.services.permissions import requires
 from app.services.signals import touch_transactions
 from app.services.unit_of_work import UnitOfWork
 
@@ -276,6 +278,7 @@ class Matcher:
         return AgreementIndex(facts, account_owners=owners, payouts=payouts)
 
 
+@requires(Role.BACKOFFICE, action="automatisch koppelen")
 def run_matcher(uow: UnitOfWork, transaction_ids: list[int] | None = None, *,
                 progress: Callable[[int, int], None] | None = None) -> MatchOutcome:
     """``huishoudboekje match``: link what can safely be linked among the open transactions

@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 
 from app.errors import NotFoundError, ValidationError
 from app.models import BankAccount, Organisation, OrganisationKind
+from app.models.employee import Role
 from app.services import validation
 from app.services.accounts import ensure_iban_free, store_account
+from app.services.permissions import requires
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
 ORGANISATION_FIELDS = ("name", "kvk", "kind", "street", "house_number", "postcode", "city",
@@ -36,6 +38,7 @@ def clean_organisation(values: dict) -> dict:
     return out
 
 
+@requires(Role.BACKOFFICE, Role.ADMIN, action="organisatie aanmaken")
 def create_organisation(uow: UnitOfWork, *, ibans: list[str] = (), **values) -> int:
     values = clean_organisation(values)
     validation.required(values.get("name"), "naam")
@@ -55,6 +58,7 @@ def create_organisation(uow: UnitOfWork, *, ibans: list[str] = (), **values) -> 
         return organisation.id
 
 
+@requires(Role.BACKOFFICE, Role.ADMIN, action="organisatie wijzigen")
 def update_organisation(uow: UnitOfWork, organisation_id: int, **changes) -> None:
     changes = clean_organisation(changes)
     with uow:
@@ -69,6 +73,7 @@ def update_organisation(uow: UnitOfWork, organisation_id: int, **changes) -> Non
         uow.commit()
 
 
+@requires(Role.BACKOFFICE, Role.ADMIN, action="rekening van organisatie toevoegen")
 def add_organisation_account(uow: UnitOfWork, organisation_id: int, iban: str) -> int:
     iban = validation.iban(iban)
     with uow:

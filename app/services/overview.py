@@ -46,6 +46,7 @@ from app.models import (
     SignalKind,
     SignalStatus,
 )
+from app.models.employee import Role
 from app.reports.letter import LetterSettings, letter_title, write_letters
 from app.reports.letter_texts import DUTCH, texts_for
 from app.reports.overview_data import (
@@ -65,6 +66,7 @@ from app.reports.overview_data import (
 from app.reports.overview_excel import write_overview_workbook
 from app.schedule import Schedule, due_dates
 from app.services.letter_settings import load_letter_settings
+from app.services.permissions import requires
 from app.services.repayments import active_buffer_plans
 from app.services.saldo import saldos_cents
 from app.services.unit_of_work import UnitOfWork
@@ -403,6 +405,7 @@ def output_kind(out: Path) -> str:
                           "uitvoer")
 
 
+@requires(Role.FRONTOFFICE, Role.TEAMLEADER, Role.ADMIN, action="papieren overzichten maken")
 def print_overviews(uow: UnitOfWork, month: date, out: Path, *, dossier: str | None = None,
                     everybody: bool = False, participant_ids: list[int] | None = None,
                     today: date | None = None, progress: Progress | None = None) -> PrintRun:
@@ -456,6 +459,7 @@ def print_overviews(uow: UnitOfWork, month: date, out: Path, *, dossier: str | N
     return run
 
 
+@requires(Role.FRONTOFFICE, Role.TEAMLEADER, Role.ADMIN, action="papieren overzichten vastleggen")
 def record_overviews_made(uow: UnitOfWork, month: date, numbers: Sequence[str], *,
                           output: str, pages: int, skipped: Sequence[str] = ()) -> None:
     """The audit row of one print run: personal data left the building on paper or in a

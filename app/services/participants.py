@@ -25,9 +25,11 @@ from app.models import (
     StatusChange,
     Variant,
 )
+from app.models.employee import Role
 from app.services import validation
 from app.services.accounts import ensure_iban_free, store_account
 from app.services.bsn import bsn_holder, reveal_bsn  # noqa: F401 - the dossier screen's reveal
+from app.services.permissions import EVERYONE, requires
 from app.services.saldo import saldo_cents
 from app.services.signals import touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
@@ -145,6 +147,7 @@ def _check_allowance_day(participant: Participant) -> None:
         raise ValidationError(f"Ongeldige leefgelddag {day}: verwacht een {what}", "leefgelddag")
 
 
+@requires(Role.FRONTOFFICE, Role.BACKOFFICE, action="deelnemer aanmaken")
 def create_participant(
     uow: UnitOfWork, *, registered_on: date | None = None, iban: str | None = None, **values
 ) -> int:
@@ -177,6 +180,7 @@ def create_participant(
         return participant.id
 
 
+@requires(Role.FRONTOFFICE, Role.BACKOFFICE, action="deelnemer wijzigen")
 def update_participant(
     uow: UnitOfWork, participant_id: int, *, expected_version: int | None = None, **changes
 ) -> None:
@@ -199,6 +203,7 @@ def update_participant(
         uow.commit()
 
 
+@requires(Role.FRONTOFFICE, Role.BACKOFFICE, action="status van deelnemer wijzigen")
 def change_status(
     uow: UnitOfWork,
     participant_id: int,
@@ -269,11 +274,13 @@ def take_status_step(uow: UnitOfWork, participant: Participant, new_status: Part
     uow.record(f"status {new_status.value}", participant, before=before, after=after)
 
 
+@requires(Role.FRONTOFFICE, Role.BACKOFFICE, action="deelname beëindigen")
 def end_participant(uow: UnitOfWork, participant_id: int, on: date, reason: str) -> None:
     """Beëindigen: the last step of a dossier."""
     change_status(uow, participant_id, S.ENDED, on, reason)
 
 
+@requires(Role.FRONTOFFICE, Role.BACKOFFICE, Role.TEAMLEADER, action="notitie toevoegen")
 def add_contact_note(
     uow: UnitOfWork, participant_id: int, text: str, kind: ContactKind | str = ContactKind.PHONE
 ) -> int:
@@ -291,6 +298,7 @@ def add_contact_note(
         return note.id
 
 
+@requires(Role.FRONTOFFICE, Role.BACKOFFICE, action="rekening van deelnemer toevoegen")
 def add_participant_account(uow: UnitOfWork, participant_id: int, iban: str) -> int:
     iban = validation.iban(iban, "IBAN deelnemer")
     with uow:
@@ -299,6 +307,7 @@ def add_participant_account(uow: UnitOfWork, participant_id: int, iban: str) -> 
                              participant_id=participant.id)
 
 
+@requires(*EVERYONE, action="dossier openen")
 def open_dossier(uow: UnitOfWork, participant_id: int) -> None:
     """Opening a dossier shows personal data (it holds a BSN): that is logged."""
     with uow:
@@ -330,8 +339,8 @@ def _check_unique(uow: UnitOfWork, values: dict, own_id: int | None = None) -> N
         if own_id is not None:
             query = query.where(Participant.id != own_id)
         if uow.session.scalar(query):
-            raise ValidationError(f"Het dossiernummer {values['number']} is al in gebruik",
-                                  "dossiernummer")
+            raise ValidationError(f"Het dossiernummer {values['number']} is al in gebruik "
+                                  f"(dossier {values['number']})", "dossiernummer")
     if "bsn" in values:
         other = bsn_holder(uow.session, values["bsn"], own_id)
         if other:

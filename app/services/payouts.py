@@ -37,6 +37,7 @@ from app.models import (
     SearchTerm,
 )
 from app.models.base import utcnow
+from app.models.employee import Role
 from app.payments import pain001
 from app.payments.planning import (
     BUFFER_HOLD,
@@ -52,6 +53,7 @@ from app.services import validation
 from app.services.bsn import bsns_among
 from app.services.bulk import insert_rows
 from app.services.letter_settings import load_letter_settings
+from app.services.permissions import requires
 from app.services.repayments import IN_SERVICE, active_buffer_plans
 from app.services.saldo import saldos_cents
 from app.services.signals import touch
@@ -262,6 +264,7 @@ def _check_range(first: date, last: date) -> None:
         raise ValidationError("Plan hoogstens een kwartaal tegelijk", "periode")
 
 
+@requires(Role.BACKOFFICE, action="betalingen plannen")
 def plan(uow: UnitOfWork, first: date, last: date, *, today: date | None = None) -> PlanOutcome:
     """Plan every payment due in [first, last] that is not planned yet (never twice)."""
     _check_range(first, last)
@@ -372,6 +375,7 @@ def _change(uow: UnitOfWork, payout_id: int, action: str, apply, *,
         uow.commit()
 
 
+@requires(Role.BACKOFFICE, action="betaling aanhouden")
 def hold(uow: UnitOfWork, payout_id: int, reason: str, *,
          expected_version: int | None = None) -> None:
     reason = _required(reason, "reden")
@@ -383,6 +387,7 @@ def hold(uow: UnitOfWork, payout_id: int, reason: str, *,
     _change(uow, payout_id, "betaling aangehouden", apply, expected_version=expected_version)
 
 
+@requires(Role.BACKOFFICE, action="betaling vrijgeven")
 def release(uow: UnitOfWork, payout_id: int, *, expected_version: int | None = None) -> None:
     """Vrijgeven: back into the next batch; one that passes the buffer needs approval."""
 
@@ -399,6 +404,7 @@ def release(uow: UnitOfWork, payout_id: int, *, expected_version: int | None = N
     _change(uow, payout_id, "betaling vrijgegeven", apply, expected_version=expected_version)
 
 
+@requires(Role.BACKOFFICE, action="betaling goedkeuren")
 def approve(uow: UnitOfWork, payout_id: int, *, expected_version: int | None = None) -> None:
     """A person approves a payment that passes the buffer; it goes into the next batch."""
 
@@ -411,6 +417,7 @@ def approve(uow: UnitOfWork, payout_id: int, *, expected_version: int | None = N
     _change(uow, payout_id, "betaling goedgekeurd", apply, expected_version=expected_version)
 
 
+@requires(Role.BACKOFFICE, action="betaling wijzigen")
 def change(uow: UnitOfWork, payout_id: int, *, amount_cents: int | None = None,
            creditor_iban: str | None = None, remittance: str | None = None,
            execution_date: date | None = None, today: date | None = None,
@@ -463,6 +470,7 @@ def _judge_buffer(session: Session, payout: Payout, today: date) -> None:
     payout.warnings = "\n".join(warnings) or None
 
 
+@requires(Role.BACKOFFICE, action="betaling schrappen")
 def strike(uow: UnitOfWork, payout_id: int, reason: str, *,
            expected_version: int | None = None) -> None:
     """Schrappen: this period is not paid; planning again does not bring it back."""
@@ -475,6 +483,7 @@ def strike(uow: UnitOfWork, payout_id: int, reason: str, *,
     _change(uow, payout_id, "betaling geschrapt", apply, expected_version=expected_version)
 
 
+@requires(Role.BACKOFFICE, action="eenmalige betaling toevoegen")
 def add_one_off(uow: UnitOfWork, participant_id: int, amount_cents: int, creditor_iban: str,
                 creditor_name: str, remittance: str, execution_date: date, *,
                 category: str = "leefgeld", today: date | None = None) -> int:
@@ -534,6 +543,7 @@ def end_to_end_id(payout: Payout) -> str:
     return f"HHB-{payout.id:010d}-{payout.attempt}"
 
 
+@requires(Role.BACKOFFICE, action="betaalopdracht maken")
 def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | None = None,
                  today: date | None = None) -> BatchOutcome:
     """Write every planned, not held payment due in [first, last] (and any planned before
@@ -609,6 +619,7 @@ def create_batch(uow: UnitOfWork, first: date, last: date, *, file_name: str | N
         return BatchOutcome(batch.id, message_id, xml, sha, len(payouts), total, warnings)
 
 
+@requires(Role.BACKOFFICE, action="betaalopdracht annuleren")
 def cancel_batch(uow: UnitOfWork, batch_id: int, reason: str) -> int:
     """Cancel a batch whose payments the bank has not executed: its payouts go back to
     planned (same period, same end-to-end id). Refused once one of them is on a statement."""

@@ -18,7 +18,9 @@ from app.models import (
     ReferralOutcome,
     SelfReliance,
 )
+from app.models.employee import Role
 from app.services import validation
+from app.services.permissions import requires
 from app.services.signals import load_thresholds, touch
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
@@ -86,6 +88,7 @@ def _not_future(value: date, label: str, today: date) -> None:
         raise ValidationError(f"De {label} ligt in de toekomst ({value:%d-%m-%Y})", label)
 
 
+@requires(Role.FRONTOFFICE, Role.TEAMLEADER, action="voortgang vastleggen")
 def set_assessment(
     uow: UnitOfWork, participant_id: int, *, self_reliance, debt_situation, intake: bool = False,
     correct_intake: bool = False, next_talk=_UNSET, expected_version: int | None = None,
@@ -119,6 +122,7 @@ def set_assessment(
         uow.commit()
 
 
+@requires(Role.FRONTOFFICE, Role.TEAMLEADER, action="voortgangsgesprek vastleggen")
 def record_progress_talk(uow: UnitOfWork, participant_id: int, held_on: date, note: str,
                          *, today: date | None = None) -> date:
     """Voortgangsgesprek gehouden: a visit note; the next talk is due after the months set in
@@ -140,6 +144,7 @@ def record_progress_talk(uow: UnitOfWork, participant_id: int, held_on: date, no
         return p.next_progress_talk
 
 
+@requires(Role.FRONTOFFICE, Role.TEAMLEADER, action="doorverwijzen")
 def add_referral(uow: UnitOfWork, participant_id: int, kind, referred_on: date,
                  note: str | None = None, *, today: date | None = None) -> int:
     kind = validation.choice(kind, ReferralKind, "soort doorverwijzing")
@@ -156,6 +161,7 @@ def add_referral(uow: UnitOfWork, participant_id: int, kind, referred_on: date,
         return referral.id
 
 
+@requires(Role.FRONTOFFICE, Role.TEAMLEADER, action="uitkomst doorverwijzing vastleggen")
 def record_referral_outcome(uow: UnitOfWork, referral_id: int, outcome, outcome_date: date,
                             note: str | None = None, expected_version: int | None = None,
                             *, today: date | None = None) -> None:

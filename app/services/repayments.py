@@ -28,7 +28,9 @@ from app.models import (
     RepaymentKind,
     RepaymentPlan,
 )
+from app.models.employee import Role
 from app.services import validation
+from app.services.permissions import requires
 from app.services.saldo import saldos_cents
 from app.services.unit_of_work import UnitOfWork, changed, snapshot
 
@@ -85,6 +87,7 @@ def smallest_leefgeld(session: Session, participant: Participant, on: date) -> i
                (Agreement.valid_through.is_(None)) | (Agreement.valid_through >= on)))
 
 
+@requires(Role.BACKOFFICE, action="aflossingsregeling afspreken")
 def agree_buffer_plan(uow: UnitOfWork, participant_id: int, instalment_cents: int, start: date,
                       note: str | None = None) -> int:
     """Agree that an instalment is kept back from every leefgeld payment from ``start`` on while
@@ -127,6 +130,7 @@ def agree_buffer_plan(uow: UnitOfWork, participant_id: int, instalment_cents: in
         return plan.id
 
 
+@requires(Role.BACKOFFICE, action="aflossingsregeling beëindigen")
 def end_plan(uow: UnitOfWork, plan_id: int, on: date, *,
              expected_version: int | None = None) -> None:
     """End a plan on ``on``: from the next day nothing is kept back any more."""

@@ -50,8 +50,11 @@ from app.models import (
     Suggestion,
 )
 from app.models.base import utcnow
+from app.models.employee import Role
 from app.reports.signals_csv import SignalExportRow
 from app.services.bulk import insert_rows
+from app.services.permissions import EVERYONE as ALL_ROLES
+from app.services.permissions import requires
 from app.services.unit_of_work import BEFORE_COMMIT, UnitOfWork, snapshot
 from app.signal_rules import (
     DEFAULT_MARGIN_DAYS,
@@ -154,6 +157,7 @@ def clean_thresholds(thresholds: SignalThresholds) -> SignalThresholds:
     return SignalThresholds(margin_days=margins, **values)
 
 
+@requires(Role.ADMIN, action="signaaldrempels wijzigen")
 def save_thresholds(uow: UnitOfWork, thresholds: SignalThresholds, *,
                     on: date | None = None) -> EvaluationOutcome:
     """Store the thresholds and evaluate everyone again with them (one transaction)."""
@@ -208,6 +212,7 @@ class EvaluationOutcome:
                                    for f in fields(self)))
 
 
+@requires(*ALL_ROLES, action="signalen evalueren")
 def evaluate_signals(uow: UnitOfWork, on: date | None = None,
                      participant_ids: Iterable[int] | None = None, *,
                      history_weeks: int = 0) -> EvaluationOutcome:
@@ -230,6 +235,7 @@ def evaluate_signals(uow: UnitOfWork, on: date | None = None,
     return outcome
 
 
+@requires(*ALL_ROLES, action="signalen evalueren")
 def evaluate_daily(uow: UnitOfWork, today: date | None = None) -> EvaluationOutcome | None:
     """At start-up: evaluate everyone once a day (None when it was done today already)."""
     today = today or date.today()
@@ -597,6 +603,7 @@ STATUS_ACTIONS = {SignalStatus.IN_PROGRESS: "signaal in behandeling",
                   SignalStatus.OPEN: "signaal heropend"}
 
 
+@requires(*ALL_ROLES, action="status van signaal wijzigen")
 def set_signal_status(uow: UnitOfWork, signal_id: int, status: SignalStatus,
                       note: str) -> None:
     """Take a signal in treatment, resolve it (a note is required) or reopen it."""

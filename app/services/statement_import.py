@@ -30,8 +30,10 @@ from app.importers.statements import (
     read_statement_file,
 )
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
+from app.models.employee import Role
 from app.services.bulk import insert_rows
 from app.services.matching import Matcher
+from app.services.permissions import requires
 from app.services.signals import statement_coverage, touch_everyone
 from app.services.unit_of_work import UnitOfWork
 from app.services.validation import format_iban
@@ -93,6 +95,7 @@ class ImportOutcome:
         )
 
 
+@requires(Role.BACKOFFICE, action="bankafschrift importeren")
 def import_statement_file(
     uow: UnitOfWork,
     path: str | Path,
@@ -131,6 +134,7 @@ def _record_refusal(uow: UnitOfWork, path: Path, exc: Exception) -> None:
                after={"bestand": path.name[:260], "sha256": sha256})
 
 
+@requires(Role.BACKOFFICE, action="bankafschrift importeren")
 def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha256: str,
                      force: bool = False, progress: Callable[[str], None] | None = None
                      ) -> ImportOutcome:

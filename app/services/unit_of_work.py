@@ -155,6 +155,7 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self._pending or self.audited_in_database, "every service call leaves an audit row"
+        assert self.permitted, "service without @requires: it commits without asking the role"
         for hook in list(self.session.info.pop(BEFORE_COMMIT, {}).values()):
             hook(self.session)
         self.session.flush()

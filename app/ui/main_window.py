@@ -64,6 +64,7 @@ PAGES = (
     PageSpec("overviews", "Overzichten", frozenset({R.FRONTOFFICE, R.TEAMLEADER, R.ADMIN}),
              "Ctrl+5"),
     PageSpec("caseload", "Caseload", frozenset({R.TEAMLEADER, R.ADMIN}), "Ctrl+6"),
+    PageSpec("audit", "Logboek", frozenset({R.TEAMLEADER, R.ADMIN}), "Ctrl+9"),
     PageSpec("settings", "Instellingen", frozenset({R.ADMIN}), "Ctrl+7"),
 )
 # Built by other issues; shown as a placeholder page until their module exists.
@@ -72,6 +73,7 @@ OPTIONAL_SCREENS = {
     "overviews": ("app.ui.overviews_screen", "OverviewsScreen"),
     "caseload": ("app.ui.caseload_screen", "CaseloadScreen"),
     "payouts": ("app.ui.payouts_screen", "PayoutsScreen"),
+    "audit": ("app.ui.audit_screen", "AuditScreen"),
 }
 
 
@@ -373,6 +375,17 @@ class MainWindow(QMainWindow):
             log.warning("daily signal evaluation failed: %s", exc)
 
         run_operation(self, work, on_done=done, on_error=failed)
+        self.write_daily_checkpoint()
+
+    def write_daily_checkpoint(self) -> None:
+        """At start-up, off the GUI thread: the audit trail's checkpoint of the day into the
+        folder the beheerder set (app.services.audit.daily_checkpoint); never stops start-up."""
+        from app.services.audit import daily_checkpoint
+
+        def failed(exc: BaseException) -> None:
+            log.warning("daily audit checkpoint failed: %s", exc)
+
+        run_operation(self, lambda _progress: daily_checkpoint(self.db), on_error=failed)
 
     def _after_import(self, open_count: int) -> None:
         self._set_queue_count(open_count)

@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from app.errors import UserError, ValidationError, first_line
+from app.errors import UserError, ValidationError, as_user_error, first_line
 
 
 class OperationCancelled(UserError):
@@ -62,7 +62,8 @@ class _Task(QRunnable):
         try:
             result = self.function(self.progress)
         except Exception as exc:  # noqa: BLE001 - shown to the clerk on the GUI thread
-            self.signals.failed.emit(exc, traceback.format_exc())
+            # A refusal by the database (no GRANT) is one line like any UserError.
+            self.signals.failed.emit(as_user_error(exc) or exc, traceback.format_exc())
         else:
             self.signals.done.emit(result)
 

@@ -1,6 +1,6 @@
 """Instellingen (beheerder): organisations and their IBANs, categories (add, rename, make
-inactive), the municipal accounts, employees (add, edit, make inactive), the letter settings and
-the thresholds of the signals.
+inactive), the municipal accounts, employees (add, edit, make inactive), the letter settings,
+the thresholds of the signals and the audit trail's checkpoint folder (Logboek).
 Every change is one service call of app.services.organisations / accounts / categories /
 employees, off the GUI thread."""
 
@@ -11,7 +11,9 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import UserError, ValidationError
+from app.db import is_embedded
+from app.errors import UserError, ValidationError, first_line
 from app.models import CategoryKind, OrganisationKind, Role
 from app.services import accounts as account_services
 from app.services import categories as category_services
@@ -39,6 +42,7 @@ from app.services.queries import (
 )
 from app.ui.operations import run_operation, show_error
 from app.ui.widgets import (
+    ERROR_STYLE,
     MUTED_COLOR,
     error_label,
     fit_columns_once,
@@ -193,6 +197,96 @@ def _show_in(parent: QWidget, label: QLabel, exc: BaseException) -> None:
         show_error(parent, exc)
 
 
+class AuditTrailPanel(QWidget):
+    """Logboek: the folder of the daily checkpoints (app.services.audit) and "Nu controleren",
+    which verifies the trail against them and shows the one-line result."""
+
+    checked = Signal(str)
+
+    def __init__(self, db, parent=None):
+        super().__init__(parent)
+        self.db = db
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText(self.tr("geen: er worden geen controlepunten bewaard"))
+        self.folder.returnPressed.connect(lambda: self.save_folder(self.folder.text()))
+        choose = QPushButton(self.tr("Kies…"))
+        choose.clicked.connect(self.choose_folder)
+        self.check_button = QPushButton(self.tr("Nu controleren"))
+        self.check_button.clicked.connect(self.check)
+        self.error = error_label()
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Map voor controlepunten")))
+        row.addWidget(self.folder, 1)
+        row.addWidget(choose)
+        group = QGroupBox(self.tr("Logboek"))
+        inner = QVBoxLayout(group)
+        inner.addWidget(muted(self.tr(
+            "Elke dag schrijft de eerste werkplek die start een controlepunt van het logboek "
+            "(de laatste rij en haar hash) in deze map. Kies een map waar de beheerder van de "
+            "database niet bij kan: dan ziet de controle ook een logboek dat daar herschreven of "
+            "ingekort is. Met HHB_AUDIT_KEY worden de controlepunten ondertekend.")))
+        inner.addLayout(row)
+        inner.addWidget(self.error)
+        check_row = QHBoxLayout()
+        check_row.addWidget(self.check_button)
+        check_row.addWidget(self.result, 1)
+        inner.addLayout(check_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(group)
+        layout.addStretch(1)
+
+    def load(self) -> None:
+        from app.services.audit import checkpoint_folder
+
+        def work(_progress):
+            with self.db.read() as session:
+                return checkpoint_folder(session)
+
+        run_operation(self, work, on_done=lambda folder: self.folder.setText(
+            str(folder) if folder else ""))
+
+    def choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, self.tr("Map voor controlepunten"),
+                                                  self.folder.text())
+        if chosen:
+            self.save_folder(chosen)
+
+    def save_folder(self, folder: str) -> None:
+        from app.services.audit import set_checkpoint_folder
+
+        def done(path) -> None:
+            self.error.hide()
+            self.folder.setText(str(path) if path else "")
+
+        run_operation(self, lambda _p: set_checkpoint_folder(self.db.unit_of_work(), folder),
+                      on_done=done, on_error=lambda exc: _show_in(self, self.error, exc))
+
+    def check(self) -> None:
+        from app.services.audit import check_now
+
+        self.check_button.setEnabled(False)
+        self.result.setStyleSheet("")
+        self.result.setText(self.tr("Bezig met controleren…"))
+
+        def done(report) -> None:
+            self._show_result(report.summary(), report.ok)
+
+        def failed(exc: BaseException) -> None:  # e.g. a checkpoint file that cannot be read
+            self._show_result(str(exc) if isinstance(exc, UserError) else first_line(exc),
+                              False)
+
+        run_operation(self, lambda _p: check_now(self.db), on_done=done, on_error=failed)
+
+    def _show_result(self, line: str, ok: bool) -> None:
+        self.check_button.setEnabled(True)
+        self.result.setStyleSheet("" if ok else ERROR_STYLE)
+        self.result.setText(line)
+        self.checked.emit(line)
+
+
 class SettingsScreen(QWidget):
     loaded = Signal()
 
@@ -213,6 +307,8 @@ class SettingsScreen(QWidget):
 
         self.signals_panel = SignalThresholdsPanel(db)
         self.tabs.addTab(self.signals_panel, self.tr("Signalen"))
+        self.audit_panel = AuditTrailPanel(db)
+        self.tabs.addTab(self.audit_panel, self.tr("Logboek"))
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.tr("Instellingen")))
         layout.addWidget(self.tabs, 1)
@@ -323,6 +419,11 @@ class SettingsScreen(QWidget):
         self.employee_role = QComboBox()
         for role in Role:
             self.employee_role.addItem(role.value, role.value)
+        # On the shared database a new employee is a new login: it needs a first password.
+        self.employee_password = QLineEdit()
+        self.employee_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.employee_password.setPlaceholderText(self.tr("eerste wachtwoord"))
+        self.employee_password.setVisible(not is_embedded(self.db.engine))
         add = QPushButton(self.tr("Medewerker toevoegen"))
         add.clicked.connect(self.add_employee)
         edit = QPushButton(self.tr("Wijzigen"))
@@ -336,16 +437,19 @@ class SettingsScreen(QWidget):
         row.addWidget(self.employee_username)
         row.addWidget(self.employee_name, 1)
         row.addWidget(self.employee_role)
+        row.addWidget(self.employee_password)
         row.addWidget(add)
         row.addSpacing(20)
         row.addWidget(edit)
         row.addWidget(self.employee_active_button)
         layout = QVBoxLayout(page)
         layout.addWidget(muted(self.tr("Op de gedeelde database is de gebruikersnaam ook de "
-                                       "aanmeldnaam van de medewerker. Een medewerker die "
-                                       "vertrekt wordt gedeactiveerd; bij de deelnemers in de "
-                                       "caseload blijft de naam staan tot een ander die "
-                                       "overneemt.")))
+                                       "aanmeldnaam: toevoegen maakt de databaselogin aan in de "
+                                       "groep van de rol, een andere rol verhuist die, "
+                                       "deactiveren neemt het recht om in te loggen weg. Een "
+                                       "medewerker die vertrekt wordt gedeactiveerd; bij de "
+                                       "deelnemers in de caseload blijft de naam staan tot een "
+                                       "ander die overneemt.")))
         layout.addLayout(row)
         layout.addWidget(self.employee_error)
         layout.addWidget(self.employees_table, 1)
@@ -367,6 +471,7 @@ class SettingsScreen(QWidget):
     def activate(self) -> None:
         self.reload()
         self.signals_panel.load()
+        self.audit_panel.load()
 
     refresh = activate
 
@@ -527,13 +632,16 @@ class SettingsScreen(QWidget):
         username, name = self.employee_username.text(), self.employee_name.text().strip()
         role = self.employee_role.currentData()
 
+        password = self.employee_password.text() or None
+
         def clear() -> None:
             self.employee_username.clear()
             self.employee_name.clear()
+            self.employee_password.clear()
 
         self._run(lambda _p: employee_services.add_employee(
-            self.db.unit_of_work(), username, role, name=name or None), self.employee_error,
-            clear)
+            self.db.unit_of_work(), username, role, name=name or None, password=password),
+            self.employee_error, clear)
 
 
 def _fill(table: QTableWidget, rows: list[tuple], ids: list[int] | None = None,

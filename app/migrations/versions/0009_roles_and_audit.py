@@ -35,9 +35,9 @@ def upgrade() -> None:
         # A virtual generated column can be added without rebuilding the table.
         op.execute("ALTER TABLE participants ADD COLUMN bsn_tail VARCHAR(3) "
                    "GENERATED ALWAYS AS (substr(bsn, 7, 3)) VIRTUAL")
-        return
-    op.execute("ALTER TABLE participants ADD COLUMN bsn_tail VARCHAR(3) "
-               "GENERATED ALWAYS AS (substr(bsn, 7, 3)) STORED")
+    else:
+        op.execute("ALTER TABLE participants ADD COLUMN bsn_tail VARCHAR(3) "
+                   "GENERATED ALWAYS AS (substr(bsn, 7, 3)) STORED")
     op.create_index('ix_participants_bsn_tail', 'participants', ['bsn_tail'])
 
 
