@@ -1,6 +1,6 @@
 """Instellingen (beheerder): organisations and their IBANs, categories (add, rename, make
 inactive), the municipal accounts, employees (add, edit, make inactive), the letter settings,
-the thresholds of the signals and the audit trail's checkpoint folder (Logboek).
+the thresholds of the signals and the audit trail's checkpoint folder (Controlepunten).
 Every change is one service call of app.services.organisations / accounts / categories /
 employees, off the GUI thread."""
 
@@ -198,7 +198,7 @@ def _show_in(parent: QWidget, label: QLabel, exc: BaseException) -> None:
 
 
 class AuditTrailPanel(QWidget):
-    """Logboek: the folder of the daily checkpoints (app.services.audit) and "Nu controleren",
+    """Controlepunten: the folder of the daily checkpoints (app.services.audit) and "Nu controleren",
     which verifies the trail against them and shows the one-line result."""
 
     checked = Signal(str)
@@ -221,7 +221,7 @@ class AuditTrailPanel(QWidget):
         row.addWidget(QLabel(self.tr("Map voor controlepunten")))
         row.addWidget(self.folder, 1)
         row.addWidget(choose)
-        group = QGroupBox(self.tr("Logboek"))
+        group = QGroupBox(self.tr("Controlepunten van het logboek"))
         inner = QVBoxLayout(group)
         inner.addWidget(muted(self.tr(
             "Elke dag schrijft de eerste werkplek die start een controlepunt van het logboek "
@@ -308,7 +308,7 @@ class SettingsScreen(QWidget):
         self.signals_panel = SignalThresholdsPanel(db)
         self.tabs.addTab(self.signals_panel, self.tr("Signalen"))
         self.audit_panel = AuditTrailPanel(db)
-        self.tabs.addTab(self.audit_panel, self.tr("Logboek"))
+        self.tabs.addTab(self.audit_panel, self.tr("Controlepunten"))
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.tr("Instellingen")))
         layout.addWidget(self.tabs, 1)
