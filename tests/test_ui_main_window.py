@@ -90,7 +90,7 @@ def test_status_bar_of_an_employee_shows_name_and_role(qtbot, demo_db):
     (Role.FRONTOFFICE, ["participants", "signals", "overviews"]),
     (Role.BACKOFFICE, ["participants", "import", "queue", "payouts", "signals"]),
     (Role.TEAMLEADER, ["participants", "import", "queue", "payouts", "signals", "overviews",
-                       "caseload"]),
+                       "caseload", "audit"]),
     (Role.ADMIN, [spec.key for spec in PAGES]),
     (None, ["participants", "signals"]),
 ])

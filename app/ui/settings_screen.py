@@ -423,7 +423,8 @@ class SettingsScreen(QWidget):
         self.employee_password = QLineEdit()
         self.employee_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.employee_password.setPlaceholderText(self.tr("eerste wachtwoord"))
-        self.employee_password.setVisible(not is_embedded(self.db.engine))
+        if is_embedded(self.db.engine):  # (showing it before it has a parent would
+            self.employee_password.hide()  # make it a window of its own)
         add = QPushButton(self.tr("Medewerker toevoegen"))
         add.clicked.connect(self.add_employee)
         edit = QPushButton(self.tr("Wijzigen"))
