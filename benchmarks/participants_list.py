@@ -54,6 +54,7 @@ def build(url: str, participants: int) -> dict:
     started = time.perf_counter()
     data = generate_demo(participants, seed=7)
     with db.unit_of_work("bench") as uow:
+        uow.require((), "benchmarkgegevens")  # only the owner stores raw rows
         session = uow.session
         account, statement = demo_municipality(session, data, date(2026, 1, 1),
                                                date(2026, 10, 31))

@@ -73,6 +73,7 @@ def build(url: str, participants: int) -> dict:
     data = generate_demo(participants, seed=13, today=TODAY)
     rng = random.Random(13)
     with db.unit_of_work("bench") as uow:
+        uow.require((), "benchmarkgegevens")  # only the owner stores raw rows
         session = uow.session
         account, statement = demo_municipality(session, data, INCOME_FROM, TODAY)
         transactions, bookings = [], []
