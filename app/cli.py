@@ -299,15 +299,10 @@ def _progress_line(message: str | None) -> None:
 
 
 def run_export_bookings(args) -> int:
-    from app.reports.bookings_csv import write_bookings_csv
-    from app.services.queries import booking_export_rows
+    from app.services.exports import export_bookings
 
     db = open_database(args)
-    try:
-        with db.read() as session, args.out.open("w", encoding="utf-8", newline="") as out:
-            count = write_bookings_csv(booking_export_rows(session), out)
-    except OSError as exc:
-        raise UserError(f"Kan {args.out} niet schrijven: {exc.strerror or exc}") from None
+    count = export_bookings(db.unit_of_work(), args.out)
     print(f"{count} regels geschreven naar {args.out}")
     return 0
 
@@ -375,11 +370,10 @@ def run_payouts(args) -> int:
 
 
 def run_caseload(args) -> int:
-    from app.services.caseload import export_caseload
+    from app.services.exports import export_caseload_file
 
     db = open_database(args)
-    with db.read() as session:
-        print(export_caseload(session, args.on or date.today(), args.out))
+    print(export_caseload_file(db.unit_of_work(), args.on or date.today(), args.out))
     return 0
 
 

@@ -217,6 +217,13 @@ def test_the_command_line_says_no_rights_in_one_line(as_role, demo_url, logins, 
     assert err.startswith("huishoudboekje: Geen rechten") and err.count("\n") == 1
     assert main(["--db", url, "accounts", "add", "NL91ABNA0417164300", "--name", "x"]) == 1
     assert "Geen rechten" in capsys.readouterr().err
+    out = tmp_path / "boekingen.csv"
+    assert main(["--db", url, "export", "bookings", "--out", str(out)]) == 1
+    assert "Geen rechten" in capsys.readouterr().err and not out.exists()
+    back = make_url(demo_url).set(username=logins[Role.BACKOFFICE]).render_as_string(
+        hide_password=False)
+    assert main(["--db", back, "export", "bookings", "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").count("\n") > 100
     # A statement PostgreSQL refuses on its own (no service in between) is one line too.
     engine = create_engine(url)
     try:

@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 
 from app.errors import first_line
 from app.models import DebtSituation, SelfReliance
-from app.services.caseload import MEASURES, Caseload, EmployeeLoad, caseload, export_caseload
+from app.services.caseload import MEASURES, Caseload, EmployeeLoad, caseload
+from app.services.exports import export_caseload_file
 from app.services.queries import participant_rows
 from app.ui.operations import run_operation, show_error
 from app.ui.widgets import error_label, heading, money_item, muted, text_item
@@ -323,8 +324,7 @@ class CaseloadScreen(QWidget):
         on = self.on()
 
         def work(_progress) -> str:
-            with self.db.read() as session:
-                return export_caseload(session, on, path)
+            return export_caseload_file(self.db.unit_of_work(), on, path)
 
         run_operation(self, work, on_done=lambda line: self.drill_label.setText(line),
                       on_error=lambda exc: show_error(self, exc))

@@ -198,8 +198,8 @@ def _show_in(parent: QWidget, label: QLabel, exc: BaseException) -> None:
 
 
 class AuditTrailPanel(QWidget):
-    """Controlepunten: the folder of the daily checkpoints (app.services.audit) and "Nu controleren",
-    which verifies the trail against them and shows the one-line result."""
+    """Controlepunten: the folder of the daily checkpoints (app.services.audit) and "Nu
+    controleren", which verifies the trail against them and shows the one-line result."""
 
     checked = Signal(str)
 
