@@ -67,7 +67,7 @@ from app.ui.dossier_screen import FIELDS as DOSSIER_FIELDS
 from app.ui.operations import run_operation, show_error
 from app.ui.queue_filters import DAY_SHAPE
 from app.ui.queue_widgets import RED
-from app.ui.widgets import DEBIT_COLOR, error_label, heading, muted, remember_columns
+from app.ui.widgets import DEBIT_COLOR, OrderedIds, error_label, heading, muted, remember_columns
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -93,7 +93,7 @@ def thousands(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
-class AuditTableModel(QAbstractTableModel):
+class AuditTableModel(OrderedIds, QAbstractTableModel):
     """Ordered ids in memory; a page of rows is read off the GUI thread when first painted
     (shown empty until it arrives, then ``dataChanged``)."""
 
@@ -129,17 +129,8 @@ class AuditTableModel(QAbstractTableModel):
             self._store(0, first_page)
         self.endResetModel()
 
-    def ids(self) -> list[int]:
-        return list(self._ids)
 
-    def id_at(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
 
-    def row_of(self, audit_id: int) -> int | None:
-        try:
-            return self._ids.index(audit_id)
-        except ValueError:
-            return None
 
     def line(self, row: int) -> AuditLine | None:
         """The row's data when its page has arrived (else None, and the page is asked for)."""

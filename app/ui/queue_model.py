@@ -26,7 +26,7 @@ from app.db import Database
 from app.formatting import euro, short_date
 from app.services.queue import QueueFilter, QueueRow, QueueSort, SortKey, queue_ids, queue_rows
 from app.services.validation import format_iban
-from app.ui.widgets import DEBIT_COLOR
+from app.ui.widgets import DEBIT_COLOR, OrderedIds
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
@@ -50,7 +50,7 @@ _FLAGS = (Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _ROW_ROLES = frozenset({_DISPLAY, _FOREGROUND, _TOOLTIP, _FONT, ROW_ROLE})
 
 
-class QueueTableModel(QAbstractTableModel):
+class QueueTableModel(OrderedIds, QAbstractTableModel):
     # (header, sort key); the headers go through Qt's translation in headerData
     COLUMNS = (
         ("Datum", SortKey.DATE),
@@ -96,17 +96,8 @@ class QueueTableModel(QAbstractTableModel):
         self._pending &= set(self._ids)
         self.endResetModel()
 
-    def ids(self) -> list[int]:
-        return list(self._ids)
 
-    def id_at(self, row: int) -> int | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
 
-    def row_of(self, transaction_id: int) -> int | None:
-        try:
-            return self._ids.index(transaction_id)
-        except ValueError:
-            return None
 
     def row_at(self, row: int) -> QueueRow | None:
         """The row's data, fetching its page when it is not cached."""
