@@ -2,7 +2,7 @@
 
 Built for a million rows, like the other big lists: ``audit_ids`` filters in SQL and returns
 only the ordered ids (newest first: by id, the order of the hash chain), straight from the
-driver's cursor (``queries._first_column``); ``audit_rows`` reads one page of rows for ids;
+driver's cursor (``queries.first_column``); ``audit_rows`` reads one page of rows for ids;
 ``audit_entry`` one row with its before/after. Nothing here writes, except ``export_audit``,
 which records its own audit row. The schema gets nothing extra: a period uses the index on
 ``at``, a chosen action the index on ``action``; the distinct actions come from a loose index
@@ -60,7 +60,7 @@ from app.models.audit import AuditResult
 from app.models.participant import search_fold
 from app.services.participants import NUMBER_PREFIX
 from app.services.permissions import requires
-from app.services.queries import _escape_like, _first_column
+from app.services.queries import escape_like, first_column
 from app.services.unit_of_work import UnitOfWork
 
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -219,7 +219,7 @@ def audit_ids(session: Session, where: AuditFilter | None = None, *,
     query = select(AuditEntry.id).where(*conditions).order_by(AuditEntry.id.desc())
     if limit is not None:
         query = query.limit(limit)
-    return _first_column(session, query)
+    return first_column(session, query)
 
 
 def audit_rows(session: Session, ids: Sequence[int], *,
@@ -296,7 +296,7 @@ def _conditions(session: Session, where: AuditFilter) -> list[ColumnElement[bool
     conditions: list[ColumnElement[bool]] = []
     employee = where.employee.strip()
     if employee:
-        pattern = f"%{_escape_like(employee)}%"
+        pattern = f"%{escape_like(employee)}%"
         # The employees first (a small table), then plain comparisons: a subquery in the OR
         # would make PostgreSQL guess half the rows match and walk the whole primary key.
         logins = session.scalars(select(Employee.username).where(

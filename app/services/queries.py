@@ -101,7 +101,7 @@ def participant_ids(session: Session, where: ParticipantFilter | None = None, *,
         order = [column.desc() for column in order]
     # A search is one scan of the participants; PostgreSQL would JIT-compile the plan with the
     # saldo filter (its default for "expensive" plans), which costs more than running it.
-    return _first_column(session, query.order_by(*order), no_jit=where.negative_saldo)
+    return first_column(session, query.order_by(*order), no_jit=where.negative_saldo)
 
 
 def count_participants(session: Session, where: ParticipantFilter | None = None) -> int:
@@ -160,7 +160,7 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _first_column(session: Session, query, *, no_jit: bool = False) -> list:
+def first_column(session: Session, query, *, no_jit: bool = False) -> list:
     """The first column of every row, straight from the database driver.
 
     The participant list asks for up to 50,000 ids per keystroke; SQLAlchemy's result
@@ -244,7 +244,7 @@ def _search_condition(token: str, dialect: str = "sqlite",
     a number, a BSN or an IBAN): every comparison is a pass over 50,000 rows. Names ignore case
     and accents: the folded word is compared with ``search_name``, the stored folded name
     ('celik' finds 'Çelik'); one LIKE on one column on both databases."""
-    pattern = f"%{_escape_like(token)}%"
+    pattern = f"%{escape_like(token)}%"
     digits = re.sub(r"[\s.\-]", "", token)
     compact = re.sub(r"\s", "", token).upper()
     number = Participant.number.like(pattern.upper(), escape="\\")  # stored in capitals
@@ -259,7 +259,7 @@ def _search_condition(token: str, dialect: str = "sqlite",
         elif bsn_hits and digits in bsn_hits:  # a few ids, written out (no expanding IN)
             options.append(or_(false(), *(Participant.id == i for i in bsn_hits[digits])))
     elif any(ch.isalpha() for ch in token) and not any(ch.isdigit() for ch in token):
-        options.append(Participant.search_name.like(f"%{_escape_like(search_fold(token))}%",
+        options.append(Participant.search_name.like(f"%{escape_like(search_fold(token))}%",
                                                     escape="\\"))
     if len(compact) >= 4 and compact.isalnum() and _IBAN_PART.fullmatch(compact) \
             or digits.isdigit() and len(digits) >= 4:
@@ -271,7 +271,7 @@ def _search_condition(token: str, dialect: str = "sqlite",
     return or_(*options) if options else number
 
 
-def _escape_like(value: str) -> str:
+def escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
