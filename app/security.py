@@ -55,9 +55,13 @@ WRITES: dict[str, dict[str, tuple[Role, ...]]] = {
     "settings": {"INSERT": _EVERY, "UPDATE": _EVERY, "DELETE": (_ADMIN,)},  # RLS: see above
     "audit_log": {f"INSERT ({AUDIT_INSERT_COLUMNS})": _EVERY},
     # Dossiers: the frontoffice keeps them; the backoffice takes them in from a workbook and
-    # ends them (eindafrekening); the teamleader assigns the contact person.
+    # ends them (eindafrekening); the teamleader records the Voortgang (assessments, the talk).
+    # Evaluating signals locks the participants evaluated (FOR NO KEY UPDATE), which needs an
+    # UPDATE right on some column: the beheerder has it on the version only.
     "participants": {"INSERT": (_FO, _BO), "UPDATE": (_FO, _BO),
-                     "UPDATE (contact_employee_id, version)": (_TL,)},
+                     "UPDATE (self_reliance, debt_situation, intake_self_reliance, "
+                     "intake_debt_situation, next_progress_talk, updated_at, version)": (_TL,),
+                     "UPDATE (version)": (_ADMIN,)},
     "participant_status_changes": {"INSERT": (_FO, _BO)},
     "contact_notes": {"INSERT": (_FO, _BO, _TL)},
     "referrals": {"INSERT": (_FO, _TL), "UPDATE": (_FO, _TL)},
@@ -75,7 +79,9 @@ WRITES: dict[str, dict[str, tuple[Role, ...]]] = {
     "payout_batches": {"INSERT": (_BO,), "UPDATE": (_BO,)},
     "repayment_plans": {"INSERT": (_BO,), "UPDATE": (_BO,)},
     # Management.
-    "employees": {"INSERT": (_ADMIN,), "UPDATE": (_ADMIN,)},
+    # The workbook import adds a contact person it does not know yet (without a login: only the
+    # beheerder's users add makes one, and the role comes from the login's group).
+    "employees": {"INSERT": (_ADMIN, _BO), "UPDATE": (_ADMIN,)},
     "categories": {"INSERT": (_ADMIN,), "UPDATE": (_ADMIN,)},
 }
 

@@ -30,7 +30,6 @@ from sqlalchemy.engine import make_url
 from app.db import Database
 from app.demo import nl_iban
 from app.demo_camt import synthetic_statement, write_camt053
-from app.errors import ForbiddenError
 from app.importers.statements import Entry, ReadResult, StatementData
 from app.importers.workbook import AgreementRow, DossierBook, ParticipantRow, write_workbook
 from app.models import (
@@ -58,6 +57,7 @@ from app.services import (
     demo,
     dossier_import,
     employees,
+    exports,
     leaving,
     letter_settings,
     matching,
@@ -88,7 +88,9 @@ AUDITED: dict[str, str] = {}
 # Where the PostgreSQL grants (app.security.WRITES) do not let a role do what its service lets
 # it do: the database refuses. test_grant_gaps (strict xfail) fails once a gap is closed; take
 # it out of this list then. Until then the audit test runs these as the owner on PostgreSQL.
-GRANT_GAPS: dict[tuple[str, Role], str] = {
+# Services whose first run as a real login was refused by the grants of app/security.py; the
+# grants were widened for them (see WRITES) and test_former_grant_gaps keeps them working.
+FORMER_GRANT_GAPS: dict[tuple[str, Role], str] = {
     ("signals.save_thresholds", Role.ADMIN):
         "refresh_signals locks participants FOR NO KEY UPDATE: needs UPDATE on a column of "
         "participants, which the beheerder lacks",
@@ -203,8 +205,6 @@ class Clerks:
         """Call ``service`` as ``role`` (None: the owner). Returns its result and the audit
         rows it left, each checked: done, by that actor and role, from this host, with the
         database login."""
-        if self.backend == "postgresql" and (service_name(service), role) in GRANT_GAPS:
-            role = None
         last = self.last_id()
         result = service(self.uow(role), *args, **kwargs)
         rows = self.rows_after(last)
@@ -622,6 +622,22 @@ def test_audit_trail(queue_world, tmp_path):
         before={"map": None}, after={"map": str(folder.absolute())})
 
 
+# -- exports of the command line and the caseload screen -----------------------------------
+
+@covers(exports.export_bookings, exports.export_caseload_file)
+def test_exports(queue_world, tmp_path):
+    clerks, world = queue_world
+    bookings.accept_suggestion(clerks.uow(None), world.tx["RENT-1"], world.anna_rent)
+    count, rows = clerks.run(BO, exports.export_bookings, tmp_path / "boekingen.csv")
+    one(rows, "boekingen geëxporteerd", "bookings",
+        after={"bestand": "boekingen.csv", "regels": count})
+    assert count >= 1
+    _, rows = clerks.run(TL, exports.export_caseload_file, queue_data.TODAY,
+                         tmp_path / "caseload.xlsx")
+    one(rows, "caseload geëxporteerd", "participants",
+        after={"bestand": "caseload.xlsx", "op": queue_data.TODAY.isoformat()})
+
+
 # -- backoffice: paying out, repayments, leaving ------------------------------------------------
 
 DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
@@ -739,10 +755,9 @@ def _gap_calls(world, tmp_path: Path) -> dict[str, Callable[[UnitOfWork], object
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 @pytest.mark.parametrize(("name", "role"), [
-    pytest.param(name, role, id=f"{name}-{role.value}",
-                 marks=pytest.mark.xfail(strict=True, raises=ForbiddenError, reason=reason))
-    for (name, role), reason in GRANT_GAPS.items()])
-def test_grant_gaps(queue_world, tmp_path, name, role):
-    """The service lets this role do it; the database's grants do not (yet)."""
+    pytest.param(name, role, id=f"{name}-{role.value}")
+    for (name, role), _why in FORMER_GRANT_GAPS.items()])
+def test_former_grant_gaps(queue_world, tmp_path, name, role):
+    """The service lets this role do it, and so do the database's grants (with the real login)."""
     clerks, world = queue_world
     _gap_calls(world, tmp_path)[name](clerks.uow(role))

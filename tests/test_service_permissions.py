@@ -112,19 +112,11 @@ def staff_db(sqlite_template, tmp_path_factory):
     db.dispose()
 
 
-# permissions.role_names(()) raises IndexError, so a refusal of an owner-only service
-# (``@requires(action=…)`` without roles: the demo) ends in a traceback instead of one line.
-# Strict: once role_names names the owner this fails; take the mark away then.
-OWNER_ONLY_MESSAGE = pytest.mark.xfail(strict=True, raises=IndexError,
-                                       reason="role_names() of no roles: IndexError")
-
-
 def _refusals():
     for name, service in sorted(SERVICES.items()):
         for role in Role:
             if role not in service.allowed_roles:
-                marks = () if service.allowed_roles else (OWNER_ONLY_MESSAGE,)
-                yield pytest.param(name, role, id=f"{name}-{role.value}", marks=marks)
+                yield pytest.param(name, role, id=f"{name}-{role.value}")
 
 
 def _audit_rows_after(db: Database, last_id: int) -> list[AuditEntry]:

@@ -60,6 +60,8 @@ class Standing:
 
 def role_names(roles: Collection[Role]) -> str:
     names = [_DUTCH[role] for role in _PRECEDENCE if role in roles]
+    if not names:
+        return "de eigenaar van de database"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " of " + names[-1]
 
 
@@ -105,6 +107,7 @@ def requires(*roles: Role, action: str) -> Callable[[Callable[P, T]], Callable[P
             return service(*args, **kwargs)
 
         guarded.allowed_roles = allowed  # type: ignore[attr-defined]
+        guarded.action = action  # type: ignore[attr-defined]
         return guarded
 
     return decorate

@@ -71,6 +71,7 @@ class UnitOfWork:
         self.permitted = False
         # A SECURITY DEFINER function wrote this transaction's audit row (the BSN reveal).
         self.audited_in_database = False
+        self.action: str | None = None  # what require() was asked for: names a refusal
 
     @property
     def standing(self) -> Standing:
@@ -86,6 +87,7 @@ class UnitOfWork:
         from app.services.permissions import role_names
 
         standing = self.standing
+        self.action = action
         if standing.may(roles):
             self.permitted = True
             return
@@ -130,8 +132,8 @@ class UnitOfWork:
             action, entity, details = refusal
             self.refuse(action, entity, after=details)
         if exc is not None and refused_by_database(exc):
-            self.refuse(self._pending[0].action if self._pending else "wijziging",
-                        "database", reason=str(getattr(exc, "orig", exc)).splitlines()[0])
+            self.refuse(self.action or "wijziging", "database",
+                        reason=str(getattr(exc, "orig", exc)).splitlines()[0])
             raise ForbiddenError(NO_RIGHTS) from None
 
     def record(
