@@ -3,8 +3,11 @@
 ``generate_demo(participants, seed)`` returns the records of a dossier workbook (DESIGN §7) plus
 the employees to create, and what a workbook has no columns for: per participant the
 nulmeting and the classes now, the next half-yearly talk (overdue for about one in twelve) and
-referrals to other help (``DemoData.progress``), and the wide tolerance of flex wages
-(``DemoData.tolerances``). Caseloads are uneven: one contact person carries a heavy one.
+referrals to other help (``DemoData.progress``), the wide tolerance of flex wages
+(``DemoData.tolerances``: the uitzendbureaus' wages and part of the other employers'), and the
+namesakes on one payroll (``DemoData.namesakes``). Caseloads are uneven: one contact person
+carries a heavy one. Some wage agreements lack the personnel number (app.demo_statements
+prints it all the same: a clerk learns it).
 
 It is pure: no Session, no Qt, no clock (the reference date is a parameter) and no global
 random state, so a seed and a date always give the same book.
@@ -30,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from schwifty import IBAN
 
@@ -75,7 +78,8 @@ class _Weights:
 AGES = _Weights({21: 10, 32: 30, 47: 30, 60: 20, 72: 10})  # then -3 … +7 years
 CHILDREN = _Weights({0: 68, 1: 14, 2: 11, 3: 5, 4: 2})
 BUFFERS = _Weights({DEFAULT_BUFFER: 90, Decimal("1000.00"): 5, Decimal("2000.00"): 5})
-MAIN_INCOME = _Weights({"bijstand": 40, "uitkering": 25, "salaris": 35})  # under 67
+# Under 67; with the job some find after a benefit, about a quarter of the participants work.
+MAIN_INCOME = _Weights({"bijstand": 44, "uitkering": 28, "salaris": 28})
 OPTIONAL_COUNT = _Weights({0: 50, 1: 35, 2: 15})
 OPTIONAL_COSTS = _Weights({
     "internet": 6, "inboedelverzekering": 4, "telefoon": 3, "aansprakelijkheidsverzekering": 2,
@@ -86,6 +90,18 @@ HISTORY = _Weights({"leefgeld": 25, "baan": 25, "energie": 35, "verhuisd": 15})
 # the clerk gave those agreements a wide tolerance for the "afwijkend bedrag" signal.
 FLEX_EMPLOYERS = frozenset({"Randstad", "Tempo-Team"})
 FLEX_TOLERANCE = Decimal(35)
+# Other employers have on-call staff and part-timers whose hours differ as much: the share of
+# their wage agreements that is flex work (the uitzendbureaus': every one).
+FLEX_SHARE = {"Albert Heijn": 0.5, "PostNL": 0.4, "Schoonmaakbedrijf Domstad": 0.4,
+              "Woonzorgcentrum De Lindehof": 0.25}
+# At the intake the participant often had no payslip at hand: the wage agreement got no
+# personnel number, although the payroll prints one (a clerk remembers it later).
+NO_PERSONNEL_NUMBER = 0.05
+# Namesakes on one payroll: per so many participants a pair of employees of one employer with
+# the same surname, and a pair with the same initials as well (only a clerk can tell whose a
+# payment with nothing but "J. DE VRIES" is). At least one pair of each from NAMESAKES_FROM
+# participants on; more happen by chance in a large book.
+SAME_SURNAME_EVERY, SAME_INITIALS_EVERY, NAMESAKES_FROM = 100, 250, 10
 # Nulmeting (intake) classes; "now" moves from there (Rotterdam's practice, DESIGN).
 SELF_RELIANCE = _Weights({"zelfredzaam": 20, "matig zelfredzaam": 50, "niet zelfredzaam": 30})
 DEBTS = _Weights({"geen": 15, "achterstanden": 35, "kleine schulden": 25,
@@ -145,6 +161,15 @@ class DemoProgress:
     referrals: tuple[DemoReferral, ...] = ()
 
 
+class Namesakes(NamedTuple):
+    """Two employees of one employer with the same surname: the AgreementRow.row of each
+    one's wage. ``same_initials``: their initials are the same too."""
+
+    first: int
+    second: int
+    same_initials: bool
+
+
 @dataclass
 class DemoData:
     book: DossierBook
@@ -153,8 +178,11 @@ class DemoData:
     today: date
     # Per dossier number; stored by create_demo after the workbook rows.
     progress: dict[str, DemoProgress] = field(default_factory=dict)
-    # Per AgreementRow.row: the agreement's own tolerance (percent) for "afwijkend bedrag".
+    # Per AgreementRow.row: the agreement's own tolerance (percent) for "afwijkend bedrag":
+    # the flex wages, whose amount differs by up to a third from period to period.
     tolerances: dict[int, Decimal] = field(default_factory=dict)
+    # Employees of one employer with the same surname (or initials and surname).
+    namesakes: list[Namesakes] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -433,10 +461,23 @@ class _Plan:
     valid_from: date | None = None
     valid_through: date | None = None
     flow: _Flow | None = field(default=None, repr=False)
+    flex: bool = False  # a wage that follows the hours worked
+    pair: int | None = None  # the wage of one of a pair of namesakes (_Pair.id)
 
     @property
     def monthly_cents(self) -> float:
         return self.amount_cents * PER_MONTH[self.frequency]
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """Where a pair of namesakes goes: participant ``first`` and, a little later, ``second``
+    (dossier indexes), employed by one employer."""
+
+    id: int
+    first: int
+    second: int
+    same_initials: bool
 
 
 class _Generator:
@@ -461,6 +502,10 @@ class _Generator:
         # The test range 999xxxxxx holds about 90,000 valid numbers; past that use 99xxxxxxx.
         self.bsn_prefix, self.bsn_free = ("999", 5) if participants <= 60_000 else ("99", 6)
         self.number_width = max(5, len(str(participants)))
+        self.pairs = _pairs(participants)
+        self.pair_at = {i: p for p in self.pairs for i in (p.first, p.second)}
+        self.pair_person: dict[int, _Person] = {}
+        self.pair_wage: dict[int, _Plan] = {}
 
     # -- the whole book --
 
@@ -479,9 +524,11 @@ class _Generator:
             )
         agreements = book.agreements
         tolerances: dict[int, Decimal] = {}
+        pair_rows: dict[int, list[int]] = {}
         for index in range(1, self.n + 1):
             participant, plans = self._participant(index, _weighted(rng, contacts,
-                                                                    contact_weights))
+                                                                    contact_weights),
+                                                   self.pair_at.get(index))
             participant.row = index + 1
             book.participants.append(participant)
             number = participant.number
@@ -503,10 +550,15 @@ class _Generator:
                     payment_method=PAYMENT_METHOD.get(plan.category)
                     if plan.direction == "uitgave" else None,
                 ))
-                if plan.category == "salaris" and plan.organisation in FLEX_EMPLOYERS:
+                if plan.flex:
                     tolerances[agreements[-1].row] = FLEX_TOLERANCE
+                if plan.pair is not None:
+                    pair_rows.setdefault(plan.pair, []).append(agreements[-1].row)
         progress = _progress(book.participants, self.today, self.seed)
-        return DemoData(book, employees, self.seed, self.today, progress, tolerances)
+        namesakes = [Namesakes(*pair_rows[p.id], p.same_initials) for p in self.pairs
+                     if len(pair_rows.get(p.id, ())) == 2]
+        return DemoData(book, employees, self.seed, self.today, progress, tolerances,
+                        namesakes)
 
     # -- employees --
 
@@ -560,17 +612,27 @@ class _Generator:
                     break
         return _Person(first, infix, last, female, community.name)
 
-    def _participant(self, index: int, contact: str) -> tuple[ParticipantRow, list[_Plan]]:
+    def _participant(self, index: int, contact: str, pair: _Pair | None = None
+                     ) -> tuple[ParticipantRow, list[_Plan]]:
         rng = self.rng
         today = self.today
-        person = self._person()
+        if pair is None:
+            person = self._person()
+        elif index == pair.first:
+            person = self.pair_person[pair.id] = self._person()
+        else:
+            person = self._namesake(self.pair_person[pair.id], pair.same_initials)
         start = today - timedelta(days=rng.randint(365, 4 * 365))
         age = AGES(rng) + rng.randint(-3, 7)
+        if pair is not None and age >= 62:  # a namesake works, years before the AOW
+            age = rng.randint(22, 61)
         birth = today - timedelta(days=int(age * 365.25) + rng.randint(0, 364))
         if (start - birth).days < 18 * 366:  # of age when the agreement started
             birth = start - timedelta(days=int(18 * 365.25) + rng.randint(0, 364))
             age = (today - birth).days // 366
         variant = "alleen_inkomsten" if rng.random() < 0.15 else "volledig"
+        if pair is not None:  # the month a namesake's wage waits for a clerk costs them a
+            variant = "alleen_inkomsten"  # leefgeld, within the larger buffer
         buffer = INCOME_ONLY_BUFFER if variant == "alleen_inkomsten" else BUFFERS(rng)
         # Older people and newcomers more often want the letter on paper: about a third.
         paper = 0.6 if age >= 65 else 0.4 if person.community in NEWCOMER_COMMUNITIES else 0.25
@@ -598,10 +660,26 @@ class _Generator:
             contact_person=contact,
         )
         children = CHILDREN(rng) if 20 <= age <= 55 else 0
-        return row, self._agreements(variant, age, children, start, row.iban)
+        return row, self._agreements(variant, age, children, start, row.iban, pair)
+
+    def _namesake(self, other: _Person, same_initials: bool) -> _Person:
+        """Somebody with ``other``'s surname (a brother, a cousin, a coincidence), with a
+        first name of the same initial or of another one."""
+        rng = self.rng
+        community = next(c for c in self.communities if c.name == other.community)
+        names = community.female if other.female else community.male
+        initial = ascii_fold(other.first_name)[:1]
+        if same_initials:
+            options = [n for n in names if ascii_fold(n)[:1] == initial
+                       and n != other.first_name] or [other.first_name]
+        else:
+            options = [n for n in names if ascii_fold(n)[:1] != initial]
+        return _Person(rng.choice(options), other.infix, other.last_name, other.female,
+                       other.community)
 
     def _agreements(
-        self, variant: str, age: int, children: int, start: date, own_iban: str
+        self, variant: str, age: int, children: int, start: date, own_iban: str,
+        pair: _Pair | None = None,
     ) -> list[_Plan]:
         rng = self.rng
         costs: list[_Plan] = []
@@ -620,7 +698,7 @@ class _Generator:
                 if plan is not None:
                     taken.add(plan.organisation or "")
                     costs.append(plan)
-        incomes = self._incomes(age, children)
+        incomes = self._incomes(age, children, pair)
         if variant == "volledig":
             self._cover_costs(incomes, costs)
         leefgeld = self._leefgeld(variant, incomes, costs, own_iban)
@@ -628,12 +706,26 @@ class _Generator:
         quarter = _quarter_start(start)
         for plan in plans:
             plan.valid_from = quarter if plan.frequency == "kwartaal" else start
+        if pair is not None and self.pair_wage[pair.id] is not incomes[0]:  # the second
+            return plans + [self._new_job(incomes[0], start)]
         return plans + self._history(variant, costs, incomes[0], leefgeld, start)
 
-    def _incomes(self, age: int, children: int) -> list[_Plan]:
+    def _new_job(self, wage: _Plan, start: date) -> _Plan:
+        """The second of a pair of namesakes found the job last month, after a benefit: a
+        colleague with the first one's name, since the first of the month before today's."""
+        old = self._plan(self.rng.choice(("uitkering", "bijstand")), exclude=NOT_SVB)
+        begun = _month_end(self.today, -2) + timedelta(days=1)
+        old.valid_from, old.valid_through = start, begun - timedelta(days=1)
+        old.valid_through = max(old.valid_through, start)
+        wage.valid_from = old.valid_through + timedelta(days=1)
+        return old
+
+    def _incomes(self, age: int, children: int, pair: _Pair | None = None) -> list[_Plan]:
         """One to three incomes; parents also get child benefits on top."""
         rng = self.rng
-        if age >= 67:
+        if pair is not None:
+            main = self._namesake_wage(pair)
+        elif age >= 67:
             main = self._plan("uitkering", only=ONLY_SVB)  # AOW
         else:
             kind = MAIN_INCOME(rng)
@@ -654,6 +746,21 @@ class _Generator:
             if rng.random() < 0.8:
                 incomes.append(self._plan("kindgebonden budget"))
         return incomes
+
+    def _namesake_wage(self, pair: _Pair) -> _Plan:
+        """The wage of one of a pair of namesakes: the second works for the first's employer,
+        on the same terms and about the same wage (the amount hardly tells them apart)."""
+        first = self.pair_wage.get(pair.id)
+        if first is None:
+            plan = self.pair_wage[pair.id] = self._plan("salaris")
+        else:
+            plan = self._plan("salaris", only=frozenset({first.organisation or ""}))
+            plan.amount_cents = max(100, round(first.amount_cents * self.rng.uniform(0.95, 1.05)))
+            plan.frequency, plan.day = first.frequency, first.day
+            plan.description, plan.counter_iban = first.description, first.counter_iban
+            plan.flex = first.flex
+        plan.pair = pair.id
+        return plan
 
     def _supplement(self, cents: int) -> _Plan:
         plan = self._plan("bijstand")
@@ -794,6 +901,11 @@ class _Generator:
         )
         if plan.description == "WW-uitkering" and rng.random() < 0.5:  # WW ends some day
             plan.valid_through = _month_end(self.today, rng.randint(2, 18))
+        if flow.category == "salaris":
+            plan.flex = (flow.organisation in FLEX_EMPLOYERS
+                         or rng.random() < FLEX_SHARE.get(flow.organisation, 0))
+            if plan.terms and rng.random() < NO_PERSONNEL_NUMBER:
+                plan.terms = []
         return plan
 
     def _term(self, term: _Term) -> str:
@@ -867,6 +979,23 @@ class _Generator:
             address = f"{local}{count}@{domain}"
         self.used_emails[address] = 1
         return address
+
+
+def _pairs(participants: int) -> list[_Pair]:
+    """Where the namesakes go: spread over the book, the second two dossiers after the
+    first; the pairs with the same initials among those with the same surname."""
+    if participants < NAMESAKES_FROM:
+        return []
+    surname = max(1, participants // SAME_SURNAME_EVERY)
+    initials = max(1, participants // SAME_INITIALS_EVERY)
+    kinds = [same for _, same in sorted([(i / surname, False) for i in range(surname)]
+                                        + [(i / initials, True) for i in range(initials)])]
+    block = participants / len(kinds)
+    pairs = []
+    for k, same in enumerate(kinds):
+        first = 1 + int(k * block + 0.3 * block)
+        pairs.append(_Pair(k, first, first + 2, same))
+    return pairs
 
 
 def _progress(participants: list[ParticipantRow], today: date, seed: int

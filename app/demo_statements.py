@@ -11,9 +11,17 @@ problems the signals are for (``DemoStatements.situations``): a salary that neve
 margin, a toeslag cut, a rent raised, a rent paid twice, a payroll text with the employee's name
 instead of a number. The saldos follow: some negative, one past its buffer.
 
+Wages are as messy as real ones: an employer pays many participants from one IBAN, flex wages
+differ by up to a third from the agreed amount, and each employee's payroll run prints either a
+personnel number or only the name, the way that payroll writes it ('SALARIS OKT 2026 J. DE
+VRIES', 'Loon wk 42 Yilmaz A', 'Vries, J.H. de', 'Jan de Vries'), diacritics mostly dropped.
+Some wage agreements lack the personnel number their payroll prints (a clerk remembers it), and
+namesakes on one payroll (app.demo) make a name that only a clerk can place.
+
 ``DemoStatements.truth`` says, per entry (keyed by its AcctSvcrRef), which participant and which
-agreement it belongs to: the ground truth for the matcher's tests and benchmark. It is pure:
-no Session, no Qt, no clock, its own random.Random, so a seed always gives the same statements.
+agreement it belongs to, whether a matcher may link it, and what its text gives to go on: the
+ground truth for the matcher's tests and benchmark. It is pure: no Session, no Qt, no clock,
+its own random.Random, so a seed always gives the same statements.
 
 Everything is fiction, like the book itself. No BSN appears anywhere: banks never print one.
 """
@@ -25,14 +33,14 @@ import functools
 import gc
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
-from app.demo import FLEX_EMPLOYERS, PARTICIPANT_BANKS, PER_MONTH, DemoData, load, nl_iban
+from app.demo import PARTICIPANT_BANKS, PER_MONTH, DemoData, ascii_fold, load, nl_iban
 from app.demo_camt import write_camt053
 from app.importers.statements import Entry, ReadResult, StatementData
 from app.importers.terms import normalise_term, split_terms
@@ -53,14 +61,21 @@ INCOME, TRANSFER, DIRECT_DEBIT, LEEFGELD = "income", "transfer", "direct_debit",
 ENERGY_REFUND, REVERSAL, GIFT = "energy_refund", "reversal", "gift"
 WEBSHOP_REFUND, UNKNOWN_REFERENCE = "webshop_refund", "unknown_reference"
 ENDED_AGREEMENT, BANK_COSTS = "ended_agreement", "bank_costs"
+UNKNOWN_EMPLOYER = "unknown_employer"  # a side job we do not know of pays the participant
 NOISE_CASES = (ENERGY_REFUND, REVERSAL, GIFT, WEBSHOP_REFUND, UNKNOWN_REFERENCE,
-               ENDED_AGREEMENT, BANK_COSTS)
+               ENDED_AGREEMENT, BANK_COSTS, UNKNOWN_EMPLOYER)
+# What a wage payment's text gives to go on (TruthRow.evidence):
+REFERENCE = "reference"  # the personnel number of the agreement
+NAME = "name"  # the employee's name, which no other employee of this payroll has
+EMPLOYER = "employer"  # a number the agreement lacks, from a payroll that pays only them
+SAME_NAME = "same_name"  # a name two employees of this payroll share: not linkable
+NEW_REFERENCE = "new_reference"  # a number the agreement lacks, nothing else: not linkable
 
 NOISE_SHARE = 0.04  # of the regular entries, bank costs not counted
 # A yearly energy settlement falls in a quarter for about one household in eight, and a
 # reversed direct debit is rare: both belong to an agreement, so each is a signal to look at.
 NOISE_WEIGHTS = {ENERGY_REFUND: 5, REVERSAL: 5, GIFT: 29, WEBSHOP_REFUND: 22,
-                 UNKNOWN_REFERENCE: 19, ENDED_AGREEMENT: 20}
+                 UNKNOWN_REFERENCE: 19, ENDED_AGREEMENT: 20, UNKNOWN_EMPLOYER: 6}
 CORRECTION_SHARE = 0.03  # government payments with a recalculated amount (2-8% off)
 
 # Situations: what goes wrong in a real quarter, each for about one participant in
@@ -93,6 +108,8 @@ CHARGES_CODE = "ACMT/MDOP/CHRG"
 
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
           "september", "oktober", "november", "december")
+SHORT_MONTHS = ("JAN", "FEB", "MRT", "APR", "MEI", "JUN", "JUL", "AUG", "SEP", "OKT", "NOV",
+                "DEC")
 
 # How each organisation's bank shows its name, and the text its payments carry. Fields:
 # {term} the reference as the payer prints it, {label} what the reference is called,
@@ -133,14 +150,66 @@ INCOME_TEXTS = {
     ("SVB", "uitkering"): "AOW {month} {yyyy} klantnummer {term}",
     ("SVB", "kinderbijslag"): "Kinderbijslag {quarter}e kwartaal {yyyy} klantnummer {term}",
     ("Gemeente Utrecht", None): "{desc} {month} {yyyy} clientnr {term}",
-    ("Albert Heijn", None): "Salaris periode {period} {yyyy} pnr {term}",
-    ("PostNL", None): "Salaris {month} {yyyy} personeelsnr {term}",
-    ("Randstad", None): "Randstad loon week {week} {yyyy} reg.nr {term}",
-    ("Tempo-Team", None): "Loon wk {week}-{yyyy} kandidaatnr {term}",
-    ("Schoonmaakbedrijf Domstad", None): "Salaris {mm}-{yyyy} pers.nr {term}",
-    ("Woonzorgcentrum De Lindehof", None): "Salarisbetaling {month} {yyyy} {term}",
 }
 DEFAULT_INCOME_TEXT = "{desc} {month} {yyyy} {term}"
+
+# How a payroll names an employee (Payslip.form): 'J.H. de Vries', 'Vries, J.H. de',
+# 'De Vries J', 'Jan de Vries'. The initials are the official ones: the first is that of the
+# name the participant goes by, a second one is unknown to us.
+INITIALS, SORTED, SURNAME_FIRST, FULL = "initials", "sorted", "surname_first", "full"
+
+
+class Payslip(NamedTuple):
+    """One payroll run's text: {term} the personnel number, {name} the employee (in capitals:
+    {NAME}) in ``form``; diacritics dropped unless ``accents``. ``weight``: how many of the
+    employer's employees it pays, relatively."""
+
+    template: str
+    form: str | None
+    weight: int
+    accents: bool = False
+
+
+# The employers' payroll runs (departments and kinds of contract are paid by different runs):
+# each employee is paid by one of them, period after period.
+PAYSLIPS = {
+    "Albert Heijn": (
+        Payslip("Salaris periode {period} {yyyy} pnr {term}", None, 4),
+        Payslip("SALARIS PER {period} {yyyy} {NAME}", INITIALS, 3),
+        Payslip("Salaris periode {period} {yyyy} {name} pnr {term}", SORTED, 1),
+    ),
+    "PostNL": (
+        Payslip("Salaris {month} {yyyy} personeelsnr {term}", None, 3),
+        Payslip("SALARIS {MON} {yyyy} {NAME}", INITIALS, 3),
+    ),
+    "Randstad": (
+        Payslip("Randstad loon week {week} {yyyy} reg.nr {term}", None, 3),
+        Payslip("Loon wk {week} {name}", SURNAME_FIRST, 3),
+    ),
+    "Tempo-Team": (
+        Payslip("Loon wk {week}-{yyyy} kandidaatnr {term}", None, 2),
+        Payslip("Loon wk {week}-{yyyy} {name}", FULL, 2),
+        Payslip("TEMPO-TEAM LOON WK {week} {NAME}", SURNAME_FIRST, 1),
+    ),
+    "Schoonmaakbedrijf Domstad": (
+        Payslip("Salaris {mm}-{yyyy} pers.nr {term}", None, 2),
+        Payslip("Salaris {mm}-{yyyy} {name}", SORTED, 2),
+    ),
+    "Woonzorgcentrum De Lindehof": (
+        Payslip("Salarisbetaling {month} {yyyy} {term}", None, 3),
+        Payslip("Salarisbetaling {month} {yyyy} {name}", FULL, 1, accents=True),
+        Payslip("NETTO SALARIS {MONTH} {yyyy} {NAME}", INITIALS, 1),
+    ),
+}
+DEFAULT_PAYSLIP = (Payslip("Salaris {month} {yyyy} {term}", None, 1),)
+SECOND_INITIAL_SHARE = 0.35  # of the participants: more than one given name
+# Side jobs nobody told us about (UNKNOWN_EMPLOYER): (name, bank, payroll text)
+UNKNOWN_EMPLOYERS = (
+    ("YoungCapital B.V.", "INGB", "Loon wk {week} {name}", SURNAME_FIRST),
+    ("Temper B.V.", "ABNA", "Uitbetaling diensten week {week} {yyyy} {name}", FULL),
+    ("Hotel Karel V B.V.", "RABO", "SALARIS {MON} {yyyy} {NAME}", INITIALS),
+    ("Bakkerij Van Maanen", "RABO", "Salaris {mm}-{yyyy} {name}", SORTED),
+)
 DIRECT_DEBIT_TEXT = "{desc} {month} {yyyy} {label} {term}"
 TRANSFER_TEXT = "{desc} {month} {yyyy} {label} {term}"
 E2E_PREFIX = {"UWV": "UWV", "SVB": "SVB", "Gemeente Utrecht": "GUPW"}
@@ -153,9 +222,31 @@ WEBSHOPS = ("bol.com b.v.", "Wehkamp Retail Group B.V.", "Zalando SE", "Coolblue
             "Stichting Mollie Payments")
 WEBSHOP_TEXTS = ("Terugbetaling bestelling {ref}", "Retour {ref} {shop}", "Refund order {ref}",
                  "Creditering retourzending {ref}")
+_NAME = "\x01"  # where the employee's name goes (the same way as _TERM)
 GIFT_TEXTS = ("Voor {first}", "Voor {first}, fijne verjaardag", "Cadeautje voor {first}",
               "Gift voor {full}", "Voor {first} boodschappen", "Voor {first} van oma en opa",
               "{full} bijdrage", "Voor {first} en de kinderen")
+
+
+class _WageTruth(NamedTuple):
+    """The truth of one agreement's wage payments: ``evidence`` when nobody else the text
+    could mean is employed on the day (``rivals``: since and until when they are), else
+    ``ambiguous`` (not linkable); ``learn``: the number the agreement lacks."""
+
+    participant: str
+    agreement: int
+    evidence: str
+    ambiguous: str
+    learn: str | None
+    rivals: list[tuple[date, date | None]]
+
+    def on(self, due: date, booked: date) -> TruthRow:
+        if any(since <= day and (until is None or day <= until)
+               for since, until in self.rivals for day in (due, booked)):
+            return TruthRow(self.participant, None, AGREEMENT, INCOME, due,
+                            belongs_to=self.agreement, evidence=self.ambiguous, learn=self.learn)
+        return TruthRow(self.participant, self.agreement, AGREEMENT, INCOME, due,
+                        evidence=self.evidence, learn=self.learn)
 
 
 class Situation(NamedTuple):
@@ -174,10 +265,14 @@ class TruthRow(NamedTuple):
     ``participant``: the dossier number it concerns (None when nobody's). ``agreement``: the
     AgreementRow.row it belongs to and may be linked to — for the regular flows, and also for
     an energy company's refund and a reversed direct debit (they belong to the original
-    agreement, DESIGN §5); None for all other noise. ``kind``: "agreement" or "noise";
-    ``case``: which flow or which noise (NOISE_CASES). ``due``: the day a regular payment is
-    for. ``refers_to``: the agreement the text names although it may not take the money (a
-    payment for an agreement that ended).
+    agreement, DESIGN §5); None for all other noise, and for a regular payment whose text
+    cannot tell whose it is (``belongs_to`` then says where a clerk books it). ``kind``:
+    "agreement" or "noise"; ``case``: which flow or which noise (NOISE_CASES). ``due``: the
+    day a regular payment is for. ``refers_to``: the agreement the text names although it may
+    not take the money (a payment for an agreement that ended). ``evidence``: for a wage,
+    what its text gives to go on (REFERENCE, NAME, EMPLOYER, SAME_NAME, NEW_REFERENCE).
+    ``learn``: a stable reference in the text that the agreement lacks — what a clerk would
+    remember (after which the agreement's later payments may be linked, see link_quality).
     """
 
     participant: str | None
@@ -186,12 +281,27 @@ class TruthRow(NamedTuple):
     case: str
     due: date | None = None
     refers_to: int | None = None
+    belongs_to: int | None = None
+    evidence: str | None = None
+    learn: str | None = None
 
     @property
     def linkable(self) -> bool:
         """May a matcher link this entry (to ``agreement``)? Everything else must stay in the
         queue: linking it is a wrong link."""
         return self.agreement is not None
+
+    @property
+    def right_agreement(self) -> int | None:
+        """The agreement a clerk books it to: ``agreement``, else ``belongs_to``."""
+        return self.agreement if self.agreement is not None else self.belongs_to
+
+    def linkable_after(self, learned: Collection[int]) -> int | None:
+        """The agreement a matcher may link it to once the references of the agreements
+        ``learned`` are remembered (None: it must stay in the queue)."""
+        if self.agreement is None and self.learn and self.belongs_to in learned:
+            return self.belongs_to
+        return self.agreement
 
 
 @dataclass
@@ -233,22 +343,44 @@ class DemoStatements:
 
 
 def link_quality(truth: dict[str, TruthRow], linked: dict[str, int],
-                 agreement_ids: dict[int, int]) -> Counter:
+                 agreement_ids: dict[int, int], learned: Collection[int] = ()) -> Counter:
     """How a matcher did against the truth. ``linked``: agreement id per bank reference of
-    each linked entry; ``agreement_ids``: database id per AgreementRow.row. Counts 'right',
-    'wrong' (linked to another agreement), 'missed' (linkable but left in the queue),
-    'queue' (kept in the queue, as it should) and 'wrongly linked' (no agreement explains it,
-    yet it was linked)."""
+    each linked entry; ``agreement_ids``: database id per AgreementRow.row; ``learned``: the
+    AgreementRow.row of agreements whose reference a clerk has remembered (their entries with
+    that reference are linkable too). Counts 'right', 'wrong' (linked to another agreement),
+    'missed' (linkable but left in the queue), 'queue' (kept in the queue, as it should) and
+    'wrongly linked' (no agreement explains it, yet it was linked)."""
     result: Counter = Counter()
+    learned = frozenset(learned)
     for reference, row in truth.items():
         booked = linked.get(reference)
-        if not row.linkable:
+        right = row.linkable_after(learned) if learned else row.agreement
+        if right is None:
             result["wrongly linked" if booked is not None else "queue"] += 1
         elif booked is None:
             result["missed"] += 1
         else:
-            result["right" if booked == agreement_ids[row.agreement] else "wrong"] += 1
+            result["right" if booked == agreement_ids[right] else "wrong"] += 1
     return result
+
+
+def payroll_name(first_name: str, infix: str | None, last_name: str, initials: str,
+                 form: str, *, capitals: bool = False, accents: bool = False) -> str:
+    """The employee as a payroll writes them: 'J.H. de Vries' (INITIALS), 'Vries, J.H. de'
+    (SORTED), 'De Vries J' (SURNAME_FIRST), 'Jan de Vries' (FULL); in capitals (then always
+    without diacritics: 'YILMAZ A', 'OZTURK M'), else without them unless ``accents``."""
+    if form == INITIALS:
+        parts = (initials, infix, last_name)
+    elif form == SORTED:
+        parts = (f"{last_name},", initials, infix)
+    elif form == SURNAME_FIRST:
+        parts = (infix[:1].upper() + infix[1:] if infix else None, last_name, initials[0])
+    else:
+        parts = (first_name, infix, last_name)
+    text = " ".join(p for p in parts if p)
+    if capitals:
+        return ascii_fold(text).upper()
+    return text if accents else ascii_fold(text)
 
 
 def statement_window(today: date, months: int) -> tuple[date, date]:
@@ -402,9 +534,100 @@ class _Generator:
                       and a.valid_through < last_month]
         self.recently_ended = [a for a in self.ended
                                if a.valid_through >= before]  # type: ignore[operator]
+        self.working_age: list[ParticipantRow] | None = None
+        self._wages(seed)
         self.situation_rng = random.Random(f"hhb-demo-situaties:{seed}")
         self.situations: list[Situation] = []
         self.situation_of = self._choose_situations()
+
+    def _wages(self, seed: int) -> None:
+        """Who works where, and how each employee's payroll run prints their wage: the
+        payslip (for namesakes one that names them by initials, without a number: only a
+        clerk can tell them apart), the personnel number it prints when the agreement lacks
+        it, the official initials."""
+        rng = random.Random(f"hhb-demo-loonstroken:{seed}")
+        agreements = self.data.book.agreements
+        self.flex = frozenset(self.data.tolerances)  # the flex wages (app.demo)
+        wages = [a for a in agreements if a.category == "salaris" and a.organisation]
+        # Everyone a payroll pays during these months, and since and until when: a name is
+        # only as good as it is unique among those employed on the day.
+        self.employees: dict[str, list[tuple[str, date, date | None]]] = {}
+        for a in wages:
+            if a.valid_from <= self.last and (  # type: ignore[operator]
+                    a.valid_through is None or a.valid_through >= self.first):  # type: ignore[operator]
+                self.employees.setdefault(_compact(a.counter_iban), []).append(
+                    (str(a.participant_number), a.valid_from, a.valid_through))  # type: ignore[arg-type]
+        self.payslip: dict[int, Payslip] = {}
+        self.hidden_number: dict[int, str] = {}  # printed by the payroll, not in the agreement
+        paired = {}
+        for pair in self.data.namesakes:
+            paired[pair.first] = paired[pair.second] = pair.first
+        styles = _term_styles()
+        for a in wages:
+            organisation = str(a.organisation)
+            runs = PAYSLIPS.get(organisation, DEFAULT_PAYSLIP)
+            if a.row in paired:  # one payroll run for both, by initials, no number
+                named = [r for r in runs if r.form in (INITIALS, SORTED, SURNAME_FIRST)
+                         and "{term}" not in r.template] or list(runs)
+                run = named[paired[a.row] % len(named)]
+            else:
+                run = rng.choices(runs, [r.weight for r in runs])[0]
+            self.payslip[a.row] = run
+            style = next(iter(styles.get((organisation, "salaris"), ())), None)
+            if not a.search_terms and style is not None:
+                while True:
+                    digits = str(rng.randrange(10 ** (style.digits - 1), 10**style.digits))
+                    key = style.letters + digits
+                    if key not in self.terms_in_use:
+                        self.terms_in_use.add(key)
+                        self.hidden_number[a.row] = style.layout.format(*digits)
+                        break
+        self.initials: dict[str, str] = {}
+        self.name_keys: dict[str, tuple[str, str]] = {}  # (surname, first name), folded
+        for number in sorted({n for group in self.employees.values() for n, _, _ in group}):
+            person = self.participants[number]
+            first = _fold(str(person.first_name))
+            initials = f"{first[:1]}."
+            if rng.random() < SECOND_INITIAL_SHARE:
+                initials += f"{rng.choice('ABCDEFGHJKLMNPRSTW')}."
+            self.initials[number] = initials
+            self.name_keys[number] = (_fold(f"{person.infix or ''}{person.last_name}"), first)
+        self.by_surname: dict[tuple[str, str], list[tuple[str, date, date | None]]] = {}
+        for iban, group in self.employees.items():
+            for employee in group:
+                self.by_surname.setdefault((iban, self.name_keys[employee[0]][0]), []).append(
+                    employee)
+
+    def _rivals(self, number: str, iban: str, form: str | None) -> list[tuple[date,
+                                                                            date | None]]:
+        """Since and until when the payroll pays somebody else whom its text could mean: with
+        the same surname and first name (``form`` FULL) or first initial (the other forms);
+        for a text without a name (None), anybody else."""
+        surname, first = self.name_keys[number]
+        if form is None:
+            return [(since, until) for other, since, until in self.employees.get(iban, ())
+                    if other != number]
+        rivals = []
+        for other, since, until in self.by_surname.get((iban, surname), ()):
+            other_first = self.name_keys[other][1]
+            if other != number and (other_first == first if form == FULL
+                                    else other_first[:1] == first[:1]):
+                rivals.append((since, until))
+        return rivals
+
+    def _wage_truth(self, agreement: AgreementRow, iban: str, form: str | None,
+                    with_number: bool) -> _WageTruth:
+        """What a wage paid with a text that names the employee in ``form`` (None: not at all)
+        and prints their personnel number (or not) gives to go on."""
+        number = str(agreement.participant_number)
+        learn = self.hidden_number.get(agreement.row) if with_number else None
+        if with_number and learn is None:
+            return _WageTruth(number, agreement.row, REFERENCE, REFERENCE, None, [])
+        if form is not None:
+            return _WageTruth(number, agreement.row, NAME, SAME_NAME, learn,
+                              self._rivals(number, iban, form))
+        return _WageTruth(number, agreement.row, EMPLOYER, NEW_REFERENCE, learn,
+                          self._rivals(number, iban, None))
 
     def _choose_situations(self) -> dict[int, str]:
         """Which agreement gets which situation: one participant each, the scarce kinds
@@ -429,13 +652,15 @@ class _Generator:
             monthly = float(a.amount) * PER_MONTH[str(a.frequency)]  # type: ignore[arg-type]
             return monthly / max(1.0, income.get(str(a.participant_number), 0))
 
+        namesakes = {row for pair in self.data.namesakes for row in pair[:2]}
         fixed_wage = [a for a in agreements if a.category == "salaris" and whole(a)
-                      and a.organisation not in FLEX_EMPLOYERS]
+                      and a.row not in self.flex and a.row not in namesakes]
         plans: list[tuple[str, list[AgreementRow], int, bool]] = [
             (EMPLOYER_NOT_PAYING, [a for a in fixed_wage if volledig(a) and share(a) > 0.6],
              count, True),
             (SALARY_SKIPPED, [a for a in fixed_wage if volledig(a)], count, False),
-            (NAME_ONLY, [a for a in fixed_wage if a.frequency != "week"], 2 * count, False),
+            (NAME_ONLY, [a for a in fixed_wage if a.frequency != "week" and a.search_terms
+                         and "{term}" in self.payslip[a.row].template], 2 * count, False),
             (BENEFIT_LATE, [a for a in agreements if a.organisation in LATE_PAYERS
                             and a.direction == "inkomst" and a.frequency == "maand"
                             and a.category != "kinderbijslag" and whole(a)], count, False),
@@ -492,7 +717,8 @@ class _Generator:
         if fields is None:
             month = MONTHS[due.month - 1]
             fields = self._fields_of[due] = {
-                "month": month, "MONTH": month.upper(), "yyyy": due.year, "mm": f"{due.month:02d}",
+                "month": month, "MONTH": month.upper(), "MON": SHORT_MONTHS[due.month - 1],
+                "yyyy": due.year, "mm": f"{due.month:02d}",
                 "week": due.isocalendar()[1], "period": (due.timetuple().tm_yday - 1) // 28 + 1,
                 "quarter": (due.month - 1) // 3 + 1,
             }
@@ -507,12 +733,13 @@ class _Generator:
 
     def _text(self, template: str, desc: str, label: str, due: date) -> str:
         """The template filled in for this description and day, with _TERM where the
-        reference goes (the same text serves thousands of agreements: formatted once)."""
+        reference goes and _NAME where the name goes (the same text serves thousands of
+        agreements: formatted once)."""
         key = (template, desc, label, due)
         text = self._texts.get(key)
         if text is None:
-            text = template.format(term=_TERM, desc=desc, DESC=desc.upper(), label=label,
-                                   **self._fields(due))
+            text = template.format(term=_TERM, name=_NAME, NAME=_NAME, desc=desc,
+                                   DESC=desc.upper(), label=label, **self._fields(due))
             text = self._texts[key] = " ".join(text.split())
         return text
 
@@ -589,7 +816,20 @@ class _Generator:
             if organisation == "Gemeente Utrecht":
                 desc = ("Aanvullende uitkering Participatiewet" if desc.startswith("Aanvullende")
                         else "Uitkering Participatiewet")
-            flex = category == "salaris" and organisation in FLEX_EMPLOYERS
+            flex = row in self.flex
+            employee = ""
+            wage: _WageTruth | None = None
+            run = self.payslip.get(row) if category == "salaris" else None
+            if run is not None:  # a wage: the employee's payroll run prints it
+                template = run.template
+                printed = printed or self.hidden_number.get(row, "")
+                if run.form is not None:
+                    person = self.participants[number]
+                    employee = payroll_name(str(person.first_name), person.infix,
+                                         str(person.last_name), self.initials[number],
+                                         run.form, capitals="{NAME}" in template,
+                                         accents=run.accents)
+                wage = self._wage_truth(agreement, iban, run.form, "{term}" in template)
             government = organisation in GOVERNMENT
             toeslagen = organisation == "Belastingdienst/Toeslagen"
             prefix = E2E_PREFIX.get(organisation, "SAL")
@@ -612,13 +852,18 @@ class _Generator:
             for due in days:
                 amount = cents
                 text = self._text(template, desc, "", due).replace(_TERM, printed)
+                if employee:
+                    text = text.replace(_NAME, employee)
                 r = random_()
                 if government:  # pays on the day, now and then a day late
                     shift = 1 if r < 0.08 else 0
                 else:  # payroll: a day early, or one or two late
                     shift = -1 if r < 0.15 else 1 if r < 0.35 else 2 if r < 0.45 else 0
-                if flex:  # flex work: hours differ every period
-                    amount = round(cents * (0.7 + 0.6 * random_()))
+                booked = self._book_on(due, shift)
+                truth = (TruthRow(number, row, AGREEMENT, INCOME, due) if wage is None
+                         else wage.on(due, booked))
+                if flex:  # flex work: the hours differ every period, by up to a third
+                    amount = round(cents * (2 + 2 * random_()) / 3)
                 elif government and random_() < CORRECTION_SHARE:
                     delta = max(100, round(cents * (0.02 + 0.06 * random_())))
                     amount = max(100, cents + rng.choice((-1, 1)) * delta)
@@ -630,6 +875,8 @@ class _Generator:
                     elif situation == NAME_ONLY:  # the employee's name, no personnel number
                         holder = self._holder_name(self.participants[number])
                         text = f"Salaris {MONTHS[due.month - 1]} {due.year} {holder}"
+                        form = INITIALS if holder.split()[0].endswith(".") else FULL
+                        truth = self._wage_truth(agreement, iban, form, False).on(due, booked)
                     elif situation == BENEFIT_LATE:  # days after its margin, or not yet
                         late = self.situation_rng.randint(2, 5)
                         margin = DEFAULT_MARGIN_DAYS["maand"]
@@ -638,7 +885,7 @@ class _Generator:
                             continue
                         add(booked, amount, name, iban, text,
                             f"{prefix}{stamp(due)[0]}{self.serial + 1:08d}", CREDIT_TRANSFER_IN,
-                            TruthRow(number, row, AGREEMENT, INCOME, due))
+                            truth)
                         continue
                 elif situation == ALLOWANCE_CUT and due > target:  # type: ignore[operator]
                     amount = round(cents * cut)
@@ -649,8 +896,7 @@ class _Generator:
                     e2e = f"{prefix}{stamp(due)[0]}{self.serial + 1:08d}"
                 else:
                     e2e = "NOTPROVIDED"
-                add(self._book_on(due, shift), amount, name, iban, text, e2e,
-                    CREDIT_TRANSFER_IN, TruthRow(number, row, AGREEMENT, INCOME, due))
+                add(booked, amount, name, iban, text, e2e, CREDIT_TRANSFER_IN, truth)
             return
         collected = category in DIRECT_DEBIT_CATEGORIES and random_() < DIRECT_DEBIT_SHARE
         if collected:  # the creditor collects: its text, its reference layout, its ids
@@ -721,6 +967,7 @@ class _Generator:
             WEBSHOP_REFUND: self._webshop_refund,
             UNKNOWN_REFERENCE: self._unknown_reference,
             ENDED_AGREEMENT: self._ended_agreement,
+            UNKNOWN_EMPLOYER: self._unknown_employer,
         }
         self.reversible = list(self.direct_debits)
         kinds = list(makers)
@@ -856,6 +1103,28 @@ class _Generator:
                            refers_to=agreement.row))
         return True
 
+    def _unknown_employer(self) -> bool:
+        """A side job or a new job nobody told us about: an employer we do not know pays
+        the participant a wage that names them. No agreement takes it."""
+        rng = self.rng
+        if self.working_age is None:
+            born = date(self.last.year - 67, self.last.month, 1)
+            self.working_age = [p for p in self.data.book.participants
+                                if p.birth_date > born] or self.data.book.participants  # type: ignore[operator]
+        participant = rng.choice(self.working_age)
+        employer, bank, template, form = rng.choice(UNKNOWN_EMPLOYERS)
+        day = self._noise_day()
+        number = str(participant.number)
+        initials = self.initials.get(number) or f"{_fold(str(participant.first_name))[:1]}."
+        named = payroll_name(str(participant.first_name), participant.infix,
+                             str(participant.last_name), initials, form,
+                             capitals="{NAME}" in template)
+        text = " ".join(template.format(name=named, NAME=named, **self._fields(day)).split())
+        self._add(day, rng.randint(60_00, 480_00), employer, _employer_iban(employer, bank),
+                  text, "NOTPROVIDED", CREDIT_TRANSFER_IN,
+                  TruthRow(number, None, NOISE, UNKNOWN_EMPLOYER))
+        return True
+
     def _bank_costs(self) -> None:
         """The bank's monthly charge, on the last working day: no counterparty at all."""
         per_month: dict[tuple[int, int], int] = {}
@@ -929,6 +1198,17 @@ class _Generator:
 
 def _month_end(day: date) -> date:
     return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def _fold(text: str) -> str:
+    """'de Vries' → 'DEVRIES', 'Öztürk' → 'OZTURK': a name as a payroll may spell it."""
+    return "".join(ch for ch in ascii_fold(text).upper() if ch.isalnum())
+
+
+@functools.cache
+def _employer_iban(employer: str, bank: str) -> str:
+    local = random.Random(f"hhb-demo-werkgever:{employer}")
+    return nl_iban(bank, str(local.randrange(10**8, 10**10)).zfill(10))
 
 
 def _compact(iban: object) -> str:

@@ -70,6 +70,7 @@ WRITES: dict[str, dict[str, tuple[Role, ...]]] = {
     # Money: the backoffice only.
     "agreements": {"INSERT": (_BO,), "UPDATE": (_BO,)},
     "agreement_search_terms": {"INSERT": (_BO,), "UPDATE": (_BO,), "DELETE": (_BO,)},
+    "agreement_learned_patterns": {"INSERT": (_BO,), "DELETE": (_BO,)},
     "imported_files": {"INSERT": (_BO,), "UPDATE": (_BO,)},
     "statements": {"INSERT": (_BO,), "UPDATE": (_BO,)},
     "bank_transactions": {"INSERT": (_BO,), "UPDATE": (_BO,)},

@@ -516,6 +516,33 @@ def test_queue(queue_world):
     one(rows, "automatisch gekoppeld", "bank_transactions", after=ANY)
 
 
+@covers(bookings.forget_pattern)
+def test_learned_patterns(queue_world):
+    """A clerk's booking of a text that names the participant teaches its pattern (in the
+    booking's audit row); forgetting it has its own."""
+    clerks, world = queue_world
+    entry = Entry(date(2026, 3, 25), 1_261_10, counterparty_name="UWV",
+                  counterparty_iban=queue_data.UWV, bank_reference="UWV-NAAM",
+                  description="WW-uitkering maart 2026 Jansen")
+    statement = StatementData(account=queue_data.OURS, period_from=date(2026, 3, 1),
+                              period_through=date(2026, 3, 31), opening_balance_cents=None,
+                              opening_date=None, closing_balance_cents=None, closing_date=None,
+                              entries=[entry])
+    statement_import.store_statements(clerks.uow(None), ReadResult("csv-ing", [statement]),
+                                      file_name="naam.csv", sha256=uuid.uuid4().hex * 2)
+    named = queue_data.transaction_ids(clerks.db)["UWV-NAAM"]
+    assert queue_data.transaction(clerks.db, named).is_open  # a surname alone: suggested
+    _, rows = clerks.run(BO, bookings.accept_suggestion, named, world.anna_benefit)
+    _, after = one(rows, "transactie geboekt", "bank_transactions", named, after=ANY)
+    learned = after["geleerd"]
+    assert (learned["agreement_id"], learned["payer_iban"], learned["pattern"]) == (
+        world.anna_benefit, queue_data.UWV, "WW UITKERING JANSEN")
+    _, rows = clerks.run(BO, bookings.forget_pattern, learned["id"])
+    one(rows, "tekstpatroon vergeten", "agreement_learned_patterns", learned["id"],
+        before={"agreement_id": world.anna_benefit, "pattern": "WW UITKERING JANSEN",
+                "transaction_id": named})
+
+
 # -- backoffice: imports ------------------------------------------------------------------------
 
 @covers(statement_import.store_statements, statement_import.import_statement_file,

@@ -6,6 +6,7 @@ from app.models.agreement import (
     CategoryKind,
     Direction,
     Frequency,
+    LearnedPattern,
     PaymentMethod,
     SearchTerm,
 )
@@ -39,7 +40,8 @@ __all__ = [
     "DEFAULT_BUFFER_CENTS", "Agreement", "AllowanceFrequency", "AuditEntry", "AuditHead",
     "BankAccount", "BankTransaction", "Base", "Booking", "BookingMethod", "Category",
     "CategoryKind", "ContactKind", "ContactNote", "DebtSituation", "Direction", "Employee",
-    "Frequency", "ImportedFile", "Organisation", "OrganisationKind", "OverviewDelivery",
+    "Frequency", "ImportedFile", "LearnedPattern", "Organisation", "OrganisationKind",
+    "OverviewDelivery",
     "Participant", "ParticipantStatus", "PaymentMethod", "Payout", "PayoutBatch",
     "PayoutBatchStatus", "PayoutKind", "PayoutStatus",
     "Referral", "ReferralKind", "ReferralOutcome", "RepaymentKind", "RepaymentPlan", "Role",

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, SmallInteger, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Numeric,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, Cents, Timestamp, enum_type, utcnow
@@ -134,3 +142,26 @@ class SearchTerm(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)
 
     agreement: Mapped[Agreement] = relationship(back_populates="search_terms")
+
+
+class LearnedPattern(Base):
+    """What a clerk's booking taught the matcher (issue 14): money from this payer IBAN with this
+    text pattern (the words of the text without numbers, dates and month names: 'SALARIS J DE
+    VRIES') belongs to this agreement. Learned only from a pattern that names the participant;
+    shown beside the learned search terms, where a clerk forgets a wrong one (undoing the
+    booking or an automatic link it made forgets it too)."""
+
+    __tablename__ = "agreement_learned_patterns"
+    # Once per agreement, payer and pattern; the constraint's index also serves the agreement.
+    __table_args__ = (UniqueConstraint("agreement_id", "payer_iban", "pattern"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"))
+    payer_iban: Mapped[str] = mapped_column(String(34))
+    pattern: Mapped[str] = mapped_column(String(140))
+    example: Mapped[str | None] = mapped_column(Text)  # the text it was learned from
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_transactions.id", ondelete="SET NULL"), index=True
+    )
+    created_by: Mapped[str | None] = mapped_column(String(63))
+    created_at: Mapped[datetime] = mapped_column(Timestamp(), default=utcnow)

@@ -69,6 +69,7 @@ CHUNK = 1000  # rows per query when reading many (IN lists stay well below the d
 
 # What the Object column calls a table.
 ENTITY_WORDS = {
+    "agreement_learned_patterns": "tekstpatroon",
     "participants": "deelnemer",
     "participant_status_changes": "statuswijziging",
     "contact_notes": "notitie",

@@ -13,6 +13,14 @@ non-participant category), ``accept_suggestion``, ``book_with_new_agreement`` (t
 create the agreement when none fits yet), ``accept_top_suggestions`` (bulk, with a summary),
 ``undo_bookings`` / ``undo_many`` and ``remember_term`` (learn a search term, after
 ``preview_remember`` showed what it would link).
+
+A clerk's booking of a whole transaction to one agreement (``book_transaction``,
+``accept_suggestion``) also teaches the matcher (issue 14): the payer's IBAN and the text's
+pattern ('SALARIS OKT 2026 J. DE VRIES' → 'SALARIS J DE VRIES') are stored for the agreement
+when the IBAN is one of its organisation's and the text names the participant — a pattern that
+names nobody would teach nothing about who it is. It is part of the booking's audit row;
+``forget_pattern`` forgets it, and undoing the booking (or an automatic link it made) forgets
+it too: the evidence was wrong.
 """
 
 from __future__ import annotations
@@ -26,14 +34,17 @@ from sqlalchemy.orm import Session
 
 from app.errors import ConflictError, NotFoundError, ValidationError
 from app.formatting import euro
-from app.importers.matcher import term_keys, terms_in_text
+from app.importers.matcher import names_participant, term_keys, terms_in_text, text_pattern
 from app.models import (
     Agreement,
+    BankAccount,
     BankTransaction,
     Booking,
     BookingMethod,
     Category,
     CategoryKind,
+    Direction,
+    LearnedPattern,
     Participant,
     Suggestion,
 )
@@ -188,8 +199,11 @@ def book_transaction(uow: UnitOfWork, transaction_id: int, parts: list[BookingPa
         transaction = lock_transaction(uow.session, transaction_id, expected_version)
         if len(parts) > 1:
             _check_split_total(transaction, parts)
+        whole = len(parts) == 1 and parts[0].agreement_id is not None and (
+            parts[0].amount_cents in (None, transaction.amount_cents - transaction.booked_cents))
         booked = _book(uow, transaction, parts, reason or "handmatig geboekt",
-                       "transactie geboekt" if len(parts) == 1 else "transactie gesplitst")
+                       "transactie geboekt" if len(parts) == 1 else "transactie gesplitst",
+                       learn=whole and transaction.booked_cents == 0)
         uow.commit()
         return booked
 
@@ -209,7 +223,7 @@ def accept_suggestion(uow: UnitOfWork, transaction_id: int, agreement_id: int, *
                   else f"voorstel {suggestion.rank} geaccepteerd (score {suggestion.score}): "
                        f"{suggestion.reason}")
         booked = _book(uow, transaction, [BookingPart(agreement_id=agreement_id)], reason,
-                       "transactie geboekt")
+                       "transactie geboekt", learn=transaction.booked_cents == 0)
         uow.commit()
         return booked
 
@@ -340,10 +354,12 @@ def undo_bookings(uow: UnitOfWork, transaction_id: int, *,
         removed = remove_bookings(uow.session, transaction)
         if not removed:
             raise ValidationError("Deze transactie heeft geen boekingen om ongedaan te maken.")
+        forgotten = _forget_learned(uow.session, transaction, removed)
         suggest_again(uow.session, [transaction_id])
-        uow.record("boeking ongedaan gemaakt", transaction,
-                   before={"bookings": [snapshot(b, exclude=("created_at",)) for b in removed]},
-                   after=None)
+        before = {"bookings": [snapshot(b, exclude=("created_at",)) for b in removed]}
+        if forgotten:
+            before["geleerde patronen"] = forgotten
+        uow.record("boeking ongedaan gemaakt", transaction, before=before, after=None)
         uow.commit()
         return len(removed)
 
@@ -353,16 +369,21 @@ def undo_many(uow: UnitOfWork, expected_versions: dict[int, int | None]) -> int:
     """Undo a bulk action: the bookings of every transaction given (id → the version the
     action left it at, or None). All or nothing; one audit row. Returns the bookings removed."""
     removed: list[Booking] = []
+    forgotten: list[dict] = []
     with uow:
         for transaction_id in sorted(expected_versions):
             transaction = lock_transaction(uow.session, transaction_id,
                                            expected_versions[transaction_id])
-            removed.extend(remove_bookings(uow.session, transaction))
+            undone = remove_bookings(uow.session, transaction)
+            forgotten.extend(_forget_learned(uow.session, transaction, undone))
+            removed.extend(undone)
         if not removed:
             raise ValidationError("Er zijn geen boekingen om ongedaan te maken.")
         suggest_again(uow.session, sorted(expected_versions))
-        uow.record("boekingen ongedaan gemaakt", "bank_transactions", None,
-                   before={"bookings": [snapshot(b, exclude=("created_at",)) for b in removed]})
+        before = {"bookings": [snapshot(b, exclude=("created_at",)) for b in removed]}
+        if forgotten:
+            before["geleerde patronen"] = forgotten
+        uow.record("boekingen ongedaan gemaakt", "bank_transactions", None, before=before)
         uow.commit()
     return len(removed)
 
@@ -441,6 +462,25 @@ def forget_term(uow: UnitOfWork, search_term_id: int) -> None:
     remove_search_term(uow, search_term_id)
 
 
+@requires(Role.BACKOFFICE, action="tekstpatroon vergeten")
+def forget_pattern(uow: UnitOfWork, pattern_id: int) -> None:
+    """Forget a text pattern learned from a clerk's booking. Bookings it made stay; undo them
+    one by one. The open queue is matched again (another agreement may now be the only one)."""
+    from app.services.matching import rematch_open_queue
+
+    with uow:
+        pattern = uow.session.get(LearnedPattern, pattern_id)
+        if pattern is None:
+            raise NotFoundError(f"Geleerd tekstpatroon {pattern_id} bestaat niet (meer).")
+        before = snapshot(pattern)
+        uow.session.delete(pattern)
+        uow.session.flush()
+        uow.record("tekstpatroon vergeten", LearnedPattern.__tablename__, pattern_id,
+                   before=before)
+        rematch_open_queue(uow)
+        uow.commit()
+
+
 def term_occurs(term: str, texts: Iterable[str | None]) -> bool:
     """Would the matcher find ``term`` in these texts (the way it reads references)?"""
     keys = dict.fromkeys(term_keys(term))
@@ -450,12 +490,72 @@ def term_occurs(term: str, texts: Iterable[str | None]) -> bool:
 # -- internals ------------------------------------------------------------------------------
 
 def _book(uow: UnitOfWork, transaction: BankTransaction, parts: list[BookingPart], reason: str,
-          action: str) -> Booked:
+          action: str, *, learn: bool = False) -> Booked:
     bookings = add_bookings(uow.session, transaction, parts, method=BookingMethod.MANUAL,
                             reason=reason, actor=uow.actor)
-    uow.record(action, transaction, before=None,
-               after={"bookings": [snapshot(b, exclude=("created_at",)) for b in bookings]})
+    after: dict = {"bookings": [snapshot(b, exclude=("created_at",)) for b in bookings]}
+    if learn:
+        learned = _learn(uow.session, transaction, parts[0].agreement_id, uow.actor)
+        if learned is not None:
+            after["geleerd"] = snapshot(learned, exclude=("created_at",))
+    uow.record(action, transaction, before=None, after=after)
     return Booked(transaction.id, tuple(b.id for b in bookings), transaction.version)
+
+
+def _learn(session: Session, transaction: BankTransaction, agreement_id: int | None,
+           actor: str) -> LearnedPattern | None:
+    """What this booking of the whole transaction to one agreement teaches the matcher: the
+    payer's IBAN and the text pattern, when the IBAN is the agreement's organisation's (or its
+    counter account), the direction fits and the text names the participant. None otherwise,
+    or when it was learned before."""
+    iban = (transaction.counterparty_iban or "").replace(" ", "").upper()
+    pattern = text_pattern(transaction.description)
+    agreement = session.get(Agreement, agreement_id) if agreement_id is not None else None
+    if not iban or not pattern or agreement is None or agreement.organisation_id is None \
+            or transaction.reversal \
+            or (transaction.amount_cents > 0) != (agreement.direction is Direction.INCOME):
+        return None
+    ibans = set(session.scalars(select(BankAccount.iban).where(
+        BankAccount.organisation_id == agreement.organisation_id)))
+    if agreement.counter_account_id is not None:
+        ibans.add(session.scalar(select(BankAccount.iban).where(
+            BankAccount.id == agreement.counter_account_id)))
+    if iban not in ibans:
+        return None
+    person = session.get(Participant, agreement.participant_id)
+    if not names_participant(transaction.description, person.initials, person.first_name,
+                             person.infix, person.last_name):
+        return None
+    known = session.scalar(select(LearnedPattern.id).where(
+        LearnedPattern.agreement_id == agreement.id, LearnedPattern.payer_iban == iban,
+        LearnedPattern.pattern == pattern))
+    if known is not None:
+        return None
+    learned = LearnedPattern(agreement_id=agreement.id, payer_iban=iban, pattern=pattern,
+                             example=(transaction.description or "")[:500],
+                             transaction_id=transaction.id, created_by=actor)
+    session.add(learned)
+    session.flush()
+    return learned
+
+
+def _forget_learned(session: Session, transaction: BankTransaction,
+                    removed: list[Booking]) -> list[dict]:
+    """Undoing a booking (a clerk's, or an automatic link) takes back what it taught or what
+    made it: the pattern of this payer and text for the agreements it was booked to."""
+    agreements = {b.agreement_id for b in removed if b.agreement_id is not None}
+    iban = (transaction.counterparty_iban or "").replace(" ", "").upper()
+    pattern = text_pattern(transaction.description)
+    if not agreements or not iban or not pattern:
+        return []
+    rows = list(session.scalars(select(LearnedPattern).where(
+        LearnedPattern.agreement_id.in_(agreements), LearnedPattern.payer_iban == iban,
+        LearnedPattern.pattern == pattern).order_by(LearnedPattern.id)))
+    forgotten = [snapshot(row) for row in rows]
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return forgotten
 
 
 def _check_split_total(transaction: BankTransaction, parts: list[BookingPart]) -> None:

@@ -34,6 +34,9 @@ from app.models import (
     BankTransaction,
     Booking,
     BookingMethod,
+    Category,
+    CategoryKind,
+    LearnedPattern,
     Organisation,
     Participant,
     Payout,
@@ -210,6 +213,12 @@ class Matcher:
             terms.setdefault(agreement_id, []).append(term)
         for agreement_id, extra in self.extra_terms.items():
             terms.setdefault(agreement_id, []).extend(extra)
+        learned: dict[int, list[tuple[str, str]]] = {}
+        for agreement_id, payer_iban, pattern in session.execute(select(
+                LearnedPattern.agreement_id, LearnedPattern.payer_iban, LearnedPattern.pattern)):
+            learned.setdefault(agreement_id, []).append((payer_iban, pattern))
+        wages = {category_id for category_id, name, kind in session.execute(
+            select(Category.id, Category.name, Category.kind)) if is_wage_category(name, kind)}
         organisation_ibans: dict[int, set[str] | frozenset[str]] = {}
         participant_ibans: dict[int, set[str] | frozenset[str]] = {}
         owners: dict[str, str] = {}
@@ -235,7 +244,8 @@ class Matcher:
             select(a.id, a.participant_id, a.organisation_id, a.counter_account_id,
                    a.category_id, a.direction, a.amount_cents, a.tolerance_percent,
                    a.frequency, a.day, a.valid_from, a.valid_through, a.description,
-                   p.last_name).join(p, p.id == a.participant_id)
+                   p.initials, p.first_name, p.infix, p.last_name)
+            .join(p, p.id == a.participant_id)
         ):
             if row.organisation_id is not None:
                 ibans = organisation_ibans.get(row.organisation_id, frozenset())
@@ -245,11 +255,15 @@ class Matcher:
             if counter is not None and counter not in ibans:
                 ibans = ibans | {counter}
             self._categories[row.id] = row.category_id
+            income = row.direction.value == "inkomst"
             facts.append(AgreementFacts(
                 id=row.id, participant_id=row.participant_id, last_name=row.last_name or "",
+                initials=row.initials or "", first_name=row.first_name or "",
+                infix=row.infix or "", wage=income and row.category_id in wages,
+                learned=tuple(learned.get(row.id, ())),
                 organisation=organisation_names.get(row.organisation_id)
                 if row.organisation_id is not None else None,
-                ibans=ibans, income=row.direction.value == "inkomst",
+                ibans=ibans, income=income,
                 amount_cents=row.amount_cents, tolerance_percent=row.tolerance_percent,
                 frequency=row.frequency.value, day=row.day, valid_from=row.valid_from,
                 valid_through=row.valid_through, description=row.description,
@@ -275,7 +289,17 @@ class Matcher:
                 row.end_to_end_id, row.id, row.agreement_id, row.participant_id,
                 row.amount_cents, row.creditor_iban, row.execution_date,
                 paid=row.status == PayoutStatus.PAID))
-        return AgreementIndex(facts, account_owners=owners, payouts=payouts)
+        own_accounts = {iban: participant for participant, ibans in participant_ibans.items()
+                        for iban in ibans}
+        return AgreementIndex(facts, account_owners=owners, payouts=payouts,
+                              own_accounts=own_accounts)
+
+
+def is_wage_category(name: str, kind: CategoryKind) -> bool:
+    """A salary: income whose amount differs every period (flex work, hours, overtime).
+    'salaris' and any income category a beheerder named with 'salaris' or 'loon'."""
+    folded = name.lower()
+    return kind is CategoryKind.INCOME and ("salaris" in folded or "loon" in folded)
 
 
 @requires(Role.BACKOFFICE, action="automatisch koppelen")

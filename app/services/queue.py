@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, literal_column, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFoundError
@@ -30,6 +30,7 @@ from app.models import (
     Category,
     CategoryKind,
     Direction,
+    LearnedPattern,
     Organisation,
     Participant,
     SearchTerm,
@@ -464,37 +465,53 @@ def propose_agreement(session: Session, transaction_id: int, participant_id: int
     )
 
 
+class LearnedKind(enum.StrEnum):
+    TERM = "zoekterm"  # "remember this"
+    PATTERN = "tekstpatroon"  # learned from a clerk's booking: payer IBAN + text pattern
+
+
 @dataclass(frozen=True)
 class LearnedTermRow:
     id: int
-    term: str
+    term: str  # the search term, or the text pattern ('SALARIS J DE VRIES')
     agreement_id: int
     participant_number: str
     participant_name: str
     agreement: str  # "huur — Stichting Portaal"
     created_by: str | None
     created_at: object
+    kind: LearnedKind = LearnedKind.TERM
+    payer_iban: str | None = None  # a pattern's: only money from this account
 
 
 def learned_terms(session: Session, participant_id: int | None = None) -> list[LearnedTermRow]:
-    """Search terms added by "remember this", per participant and agreement, newest first:
-    the list to forget wrong ones from."""
-    s, a, p = SearchTerm, Agreement, Participant
-    query = (select(s.id, s.term, s.agreement_id, s.created_by, s.created_at, p.number,
-                    p.first_name, p.initials, p.infix, p.last_name, Category.name,
-                    Organisation.name.label("organisation"))
-             .join(a, a.id == s.agreement_id).join(p, p.id == a.participant_id)
-             .join(Category, Category.id == a.category_id)
-             .outerjoin(Organisation, Organisation.id == a.organisation_id)
-             .where(s.learned.is_(True))
-             .order_by(p.number, a.id, s.created_at.desc(), s.id.desc()))
-    if participant_id is not None:
-        query = query.where(a.participant_id == participant_id)
-    return [LearnedTermRow(r.id, r.term, r.agreement_id, r.number,
-                           _name(r.first_name, r.initials, r.infix, r.last_name),
-                           r.name + (f" — {r.organisation}" if r.organisation else ""),
-                           r.created_by, r.created_at)
-            for r in session.execute(query)]
+    """Search terms added by "remember this" and text patterns learned from bookings, per
+    participant and agreement (terms first), newest first: the list to forget wrong ones from."""
+    s, lp, a, p = SearchTerm, LearnedPattern, Agreement, Participant
+    rows: list[LearnedTermRow] = []
+    for kind, query in (
+        (LearnedKind.TERM, select(s.id, s.term, s.agreement_id, s.created_by, s.created_at,
+                                  null().label("payer_iban"))
+         .where(s.learned.is_(True))),
+        (LearnedKind.PATTERN, select(lp.id, lp.pattern.label("term"), lp.agreement_id,
+                                     lp.created_by, lp.created_at, lp.payer_iban)),
+    ):
+        learned = query.subquery()
+        joined = (select(learned, p.number, p.first_name, p.initials, p.infix, p.last_name,
+                         Category.name, Organisation.name.label("organisation"))
+                  .join(a, a.id == learned.c.agreement_id).join(p, p.id == a.participant_id)
+                  .join(Category, Category.id == a.category_id)
+                  .outerjoin(Organisation, Organisation.id == a.organisation_id)
+                  .order_by(p.number, a.id, learned.c.created_at.desc(), learned.c.id.desc()))
+        if participant_id is not None:
+            joined = joined.where(a.participant_id == participant_id)
+        rows.extend(LearnedTermRow(r.id, r.term, r.agreement_id, r.number,
+                                   _name(r.first_name, r.initials, r.infix, r.last_name),
+                                   r.name + (f" — {r.organisation}" if r.organisation else ""),
+                                   r.created_by, r.created_at, kind, r.payer_iban)
+                    for r in session.execute(joined))
+    rows.sort(key=lambda r: (r.participant_number, r.agreement_id))  # stable: terms first
+    return rows
 
 
 # -- internals ------------------------------------------------------------------------------

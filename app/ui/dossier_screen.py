@@ -410,6 +410,7 @@ class PersonalForm(QWidget):
     def changes(self) -> tuple[dict, dict[str, str]]:
         """(changed fields → cleaned values, field → message) over the whole form."""
         changes, problems = {}, {}
+        filled: set[str] = set()  # fields given a value by another one ('12A' → suffix 'A')
         keys = list(FIELDS) + (["bsn"] if self.bsn_revealed else [])
         for key in keys:
             try:
@@ -419,11 +420,14 @@ class PersonalForm(QWidget):
                 continue
             for name, value in cleaned.items():
                 if name == key:
+                    if value != self.original.get(name) and name not in filled:
+                        changes[name] = value
+                elif name in FIELDS and not self.raw_value(name):
+                    filled.add(name)  # '12A' as house number fills an empty suffix field
                     if value != self.original.get(name):
                         changes[name] = value
-                elif name in FIELDS and not self.original.get(name) \
-                        and not self.raw_value(name):
-                    changes[name] = value  # '12A' as house number fills an empty suffix
+                    else:
+                        changes.pop(name, None)
         return changes, problems
 
     def set_error(self, key: str, message: str | None) -> None:

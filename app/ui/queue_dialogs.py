@@ -43,6 +43,7 @@ from app.services.bookings import RememberOutcome, preview_remember, remember_te
 from app.services.queue import (
     AgreementProposal,
     CategoryView,
+    LearnedKind,
     LearnedTermRow,
     learned_terms,
     queue_rows,
@@ -187,7 +188,8 @@ class RememberDialog(QDialog):
 
 
 class LearnedTermsModel(QAbstractTableModel):
-    COLUMNS = ("Dossier", "Deelnemer", "Afspraak", "Zoekterm", "Door", "Op")
+    COLUMNS = ("Dossier", "Deelnemer", "Afspraak", "Zoekterm of tekstpatroon", "Soort",
+               "Van rekening", "Door", "Op")  # the term column stretches
 
     def __init__(self, rows: list[LearnedTermRow] | None = None):
         super().__init__()
@@ -213,6 +215,8 @@ class LearnedTermsModel(QAbstractTableModel):
         row = self._rows[index.row()]
         at = row.created_at
         values = (row.participant_number, row.participant_name, row.agreement, row.term,
+                  str(row.kind),
+                  validation.format_iban(row.payer_iban) if row.payer_iban else "",
                   row.created_by or "", short_date(at) if at is not None else "")
         return values[index.column()]
 
@@ -225,9 +229,9 @@ class LearnedTermsModel(QAbstractTableModel):
 
 
 class LearnedTermsDialog(QDialog):
-    """"Geleerde zoektermen": every term added by "remember this", per participant and
-    agreement, to forget the wrong ones (Delete). Bookings the term made stay; undo those in
-    the queue screen."""
+    """"Geleerde zoektermen": every term added by "remember this" and every text pattern
+    learned from a clerk's booking, per participant and agreement, to forget the wrong ones
+    (Delete). Bookings they made stay; undo those in the queue screen."""
 
     changed = Signal()
 
@@ -242,7 +246,9 @@ class LearnedTermsDialog(QDialog):
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # the term or pattern
         self.status = QLabel()
         self.forget_button = QPushButton(self.tr("Vergeten (Del)"))
         self.forget_button.clicked.connect(self.forget_selected)
@@ -251,9 +257,13 @@ class LearnedTermsDialog(QDialog):
         close.button(QDialogButtonBox.StandardButton.Close).setText(self.tr("Sluiten"))
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("Zoektermen die met 'Onthouden' zijn geleerd. Vergeet "
-                                        "een verkeerde: daarna koppelt het programma er niets "
-                                        "meer mee.")))
+        intro = QLabel(self.tr("Zoektermen die met 'Onthouden' zijn geleerd, en tekstpatronen "
+                               "die het programma leerde van wat u met de hand boekte (alleen "
+                               "voor geld van die rekening, met de naam van de deelnemer). "
+                               "Vergeet een verkeerde: daarna koppelt het programma er niets "
+                               "meer mee."))
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.forget_button)
@@ -267,25 +277,31 @@ class LearnedTermsDialog(QDialog):
 
         def done(rows) -> None:
             self.model.set_rows(rows)
-            self.status.setText(note + self.tr("{n} geleerde zoekterm(en)").format(n=len(rows)))
+            patterns = sum(row.kind == LearnedKind.PATTERN for row in rows)
+            self.status.setText(note + self.tr("Geleerd: {n} zoekterm(en), {m} tekstpatroon/"
+                                               "-patronen").format(n=len(rows) - patterns,
+                                                                   m=patterns))
             if rows:
                 self.table.selectRow(0)
 
         self.run(work, done)
 
     def forget_selected(self) -> None:
-        from app.services.bookings import forget_term
+        from app.services.bookings import forget_pattern, forget_term
 
         row = self.model.row_at(self.table.currentIndex().row())
         if row is None:
             return
+        pattern = row.kind == LearnedKind.PATTERN
+        forget = forget_pattern if pattern else forget_term
+        said = (self.tr("Tekstpatroon '{term}' van {who} vergeten. ") if pattern
+                else self.tr("Zoekterm '{term}' van {who} vergeten. "))
 
         def done(_result) -> None:
             self.changed.emit()
-            self.load(self.tr("Zoekterm '{term}' van {who} vergeten. ").format(
-                term=row.term, who=row.participant_number))
+            self.load(said.format(term=row.term, who=row.participant_number))
 
-        self.run(lambda _p: forget_term(self.db.unit_of_work(), row.id), done)
+        self.run(lambda _p: forget(self.db.unit_of_work(), row.id), done)
 
 
 class NewAgreementDialog(QDialog):
