@@ -163,7 +163,8 @@ def test_an_automatic_booking_can_be_undone(db, anna):
 def test_a_realistic_demo_quarter_has_no_wrong_link(db):
     """Three months of the demo municipality's statements (every kind of noise included):
     nothing linked to the wrong participant or agreement, nothing linked that no agreement
-    explains, and at least 97% of what may be linked linked automatically."""
+    explains, and at least 99% of what may be linked linked automatically (issue 14: on the
+    messy demo — namesakes, flex wages, names instead of numbers)."""
     today = date(2026, 11, 15)
     create_demo(db.unit_of_work("t"), 120, seed=11, today=today)
     data = generate_demo(120, 11, today)
@@ -177,7 +178,7 @@ def test_a_realistic_demo_quarter_has_no_wrong_link(db):
     agreement_ids = {row.row: ids[i] for i, row in enumerate(data.book.agreements)}
     result = link_quality(truth, linked, agreement_ids)
     assert result["wrong"] == 0 and result["wrongly linked"] == 0, result
-    assert result["right"] >= 0.97 * (result["right"] + result["missed"]), result
+    assert result["right"] >= 0.99 * (result["right"] + result["missed"]), result
     assert {case for case in (r.case for r in truth.values())} >= {
         "energy_refund", "reversal", "gift", "webshop_refund", "unknown_reference",
         "ended_agreement"}
