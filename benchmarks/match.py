@@ -162,6 +162,17 @@ def report_quality(title: str, quality: Counter, goal: float) -> float:
     return share
 
 
+def report_linked_anyway(statements: DemoStatements, truth: dict[str, TruthRow],
+                         linked: dict[str, int], learned: frozenset[int] = frozenset()) -> None:
+    """Every entry that had to stay in the queue but was linked: what a developer must see."""
+    situations = {s.agreement: s.kind for s in statements.situations}
+    for reference, row in truth.items():
+        if reference in linked and row.linkable_after(learned) is None:
+            print(f"    LINKED THOUGH IT MUST STAY IN THE QUEUE: {reference} "
+                  f"({kind(row, situations)}; {row.case}; evidence {row.evidence}; "
+                  f"belongs to row {row.belongs_to}; linked to agreement {linked[reference]})")
+
+
 def report_queue(missed: Counter, kept: Counter) -> None:
     print(f"    left in the queue though linkable ({sum(missed.values()):,}):")
     for name, count in missed.most_common():
@@ -280,6 +291,7 @@ def three_months(data: DemoData, folder: Path) -> None:
         share = report_quality("linked", quality,
                                MONTH_3_GOAL if index == 2 else MONTH_GOAL)
         report_queue(*queue_breakdown(statements, month, linked, frozen))
+        report_linked_anyway(statements, month, linked, frozen)
         if index < 2:
             started = time.perf_counter()
             actions = work_queue(db, statements.truth, ids, learned)
