@@ -293,7 +293,8 @@ def test_a_prefix_the_name_does_not_have_tells_two_names_apart():
 @pytest.mark.parametrize(("valid_from", "valid_through", "linked"), [
     (date(2020, 1, 1), date(2026, 5, 31), True),  # left in May: Kok no longer pays them
     (date(2020, 1, 1), date(2026, 9, 30), False),  # left last month: a last wage may come
-    (date(2026, 11, 1), None, True),  # starts next month: no wage before the job
+    (date(2026, 11, 1), None, False),  # starts next month: an early first wage may be theirs
+    (date(2026, 12, 15), None, True),  # starts more than a month later: not paid yet
     (date(2026, 10, 1), None, False),  # started this month
 ])
 def test_a_same_named_colleague_counts_while_the_payer_may_pay_them(valid_from, valid_through,

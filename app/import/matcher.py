@@ -250,8 +250,8 @@ def fold_accents(text: str) -> str:
 NO_NAME, SURNAME, FULL_NAME = 0, 1, 2  # how well a text names a participant
 _FOREIGN = 2  # beside a surname: a prefix that name does not have
 # A participant whose agreement with a payer ended this long ago is no longer paid by it (a
-# last wage or holiday pay may still come within it); one that starts later is not paid yet
-# (see ``_may_be_paid``): neither shares a name with the payer's participants.
+# last wage or holiday pay may still come within it); one that starts more than a month later
+# is not paid yet (see ``_may_be_paid``): neither shares a name with the payer's participants.
 RECENTLY_ENDED_DAYS = 62
 
 # Letters that NFKD does not take apart (no combining mark to drop), folded as Dutch banks
@@ -928,9 +928,11 @@ class AgreementIndex:
 
 
 def _may_be_paid(agreement: AgreementFacts, day: date) -> bool:
-    """Could a payment on ``day`` still (or already) be for this agreement? A wage is paid
-    after the work, never before the job starts; an allowance may come a month early."""
-    early = 0 if agreement.wage else 31
+    """Could a payment on ``day`` still (or already) be for this agreement? Up to a month
+    early too, also for a wage: an agreement is often registered from the first full month,
+    and a namesake who starts next month makes this month's "J. de Vries" ambiguous (the
+    benchmark's three-month run linked such a first wage to the other J. de Vries)."""
+    early = 31
     return (agreement.valid_from - timedelta(days=early) <= day
             and (agreement.valid_through is None
                  or day <= agreement.valid_through + timedelta(days=RECENTLY_ENDED_DAYS)))
