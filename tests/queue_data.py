@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import itertools
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select
@@ -136,14 +138,15 @@ def set_suggestions(db, transaction_id: int, ranked: list[tuple[int, int]]) -> N
 
 
 class WorldTemplates:
-    """The world built once per backend and copied for each test (a file copy on SQLite,
-    CREATE DATABASE … TEMPLATE on PostgreSQL): every test still gets its own database with
-    exactly the same contents, without building it through the services again."""
+    """A world built once per backend by ``build(db)`` and copied for each test (a file copy
+    on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL): every test still gets its own
+    database with exactly the same contents, without building it through the services again."""
 
-    def __init__(self) -> None:
-        self._made: dict[str, tuple[str, World]] = {}
+    def __init__(self, build: Callable[[Database], Any] | None = None) -> None:
+        self.build = build or build_world
+        self._made: dict[str, tuple[str, Any]] = {}
 
-    def database(self, request, backend: str, tmp_path: Path) -> tuple[Database, World]:
+    def database(self, request, backend: str, tmp_path: Path) -> tuple[Database, Any]:
         if backend not in self._made:
             self._made[backend] = self._build(request, backend)
         template, world = self._made[backend]
@@ -154,10 +157,9 @@ class WorldTemplates:
         url = new_postgres_database(request.getfixturevalue("postgres"), template)
         return Database.open(url), world
 
-    @staticmethod
-    def _build(request, backend: str) -> tuple[str, World]:
+    def _build(self, request, backend: str) -> tuple[str, Any]:
         if backend == "sqlite":
-            folder = request.getfixturevalue("tmp_path_factory").mktemp("queue_world")
+            folder = request.getfixturevalue("tmp_path_factory").mktemp("world")
             path = folder / "world.db"
             shutil.copy(request.getfixturevalue("sqlite_template"), path)
             url = f"sqlite:///{path}"
@@ -166,7 +168,7 @@ class WorldTemplates:
                                         request.getfixturevalue("postgres_template"))
         database = Database.open(url)
         try:
-            world = build_world(database)
+            world = self.build(database)
         finally:
             database.dispose()
         if backend == "sqlite":  # fold the WAL into the file so a plain copy is complete

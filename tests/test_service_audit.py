@@ -15,13 +15,11 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
-import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -73,7 +71,6 @@ from app.services import (
 from app.services.bookings import BookingPart
 from app.services.unit_of_work import UnitOfWork, host_name
 from tests import queue_data
-from tests.conftest import new_postgres_database
 from tests.helpers import VALID_BSNS
 from tests.test_payouts import build as build_payout_world
 
@@ -119,48 +116,7 @@ def covers(*services: Callable) -> Callable:
 
 # -- the worlds, built once per backend ------------------------------------------------------
 
-class Templates:
-    """A world built once per backend by ``build(db)`` and copied for each test."""
-
-    def __init__(self, build: Callable[[Database], Any]) -> None:
-        self.build = build
-        self._made: dict[str, tuple[str, Any]] = {}
-
-    def database(self, request, backend: str, tmp_path: Path) -> tuple[Database, Any]:
-        if backend not in self._made:
-            self._made[backend] = self._make(request, backend)
-        template, world = self._made[backend]
-        if backend == "sqlite":
-            path = tmp_path / "hhb.db"
-            shutil.copy(template, path)
-            return Database.open(f"sqlite:///{path}"), world
-        url = new_postgres_database(request.getfixturevalue("postgres"), template)
-        return Database.open(url), world
-
-    def _make(self, request, backend: str) -> tuple[str, Any]:
-        if backend == "sqlite":
-            folder = request.getfixturevalue("tmp_path_factory").mktemp("audit_world")
-            path = folder / "world.db"
-            shutil.copy(request.getfixturevalue("sqlite_template"), path)
-            url = f"sqlite:///{path}"
-        else:
-            url = new_postgres_database(request.getfixturevalue("postgres"),
-                                        request.getfixturevalue("postgres_template"))
-        database = Database.open(url)
-        try:
-            world = self.build(database)
-        finally:
-            database.dispose()
-        if backend == "sqlite":
-            engine = create_engine(url)
-            with engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            engine.dispose()
-            return str(path), world
-        return url.rsplit("/", 1)[1], world
-
-
-PAYOUT_WORLDS = Templates(build_payout_world)
+PAYOUT_WORLDS = queue_data.WorldTemplates(build_payout_world)
 
 
 # -- the clerks ------------------------------------------------------------------------------
