@@ -14,9 +14,15 @@ from datetime import date
 from pathlib import Path
 
 from app.errors import UserError
-from app.formatting import decimal_text
+from app.formatting import decimal_text, euro
 
 HEAD_BYTES = 4096
+
+# The largest amount one entry or balance may carry: 12 digits before the comma (just under a
+# trillion euro). Far above any real statement, and low enough that the database can add up
+# tens of thousands of them in a bigint (PostgreSQL) or a 64-bit integer (SQLite) without
+# overflowing: a larger amount is a broken file, refused by its reader with one line.
+MAX_AMOUNT_CENTS = 10**14 - 1
 
 
 class StatementFileError(UserError):
@@ -75,6 +81,14 @@ class ReadResult:
     bank: str | None = None  # bank name or BIC, when the file says
     has_balances: bool = True  # CSV exports carry none: then the balance check is skipped
     warnings: list[str] = field(default_factory=list)  # e.g. foreign currency, no balances
+
+
+def amount_problem(cents: int) -> str | None:
+    """Why this amount (in cents, either sign) cannot be stored, or None when it can."""
+    if abs(cents) > MAX_AMOUNT_CENTS:
+        return (f"bedrag {euro(cents)} is groter dan een bankafschrift kan bevatten "
+                "(meer dan 12 cijfers voor de komma)")
+    return None
 
 
 def _readers() -> dict[str, object]:
