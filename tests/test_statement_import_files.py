@@ -94,23 +94,29 @@ def test_killing_an_import_half_way_leaves_nothing(municipal_db, tmp_path):
     child = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(ROOT)!r})
+        import app.services.matching as matching
         import app.services.statement_import as importing
         from app.db import Database
-        real_insert = importing.insert_rows
+        real_insert = matching.insert_rows
+        inserted = 0
 
         def insert_then_wait(session, table, rows):
+            global inserted
             real_insert(session, table, rows)
-            print("INSERTED", len(rows), flush=True)
-            time.sleep(60)  # killed here: rows written, transaction not committed
+            if table.name == "bank_transactions":
+                inserted += len(rows)
+            if inserted >= 10_000:
+                print("INSERTED", inserted, flush=True)
+                time.sleep(60)  # killed here: half written, transaction not committed
 
-        importing.insert_rows = insert_then_wait
+        matching.insert_rows = insert_then_wait
         db = Database.open({municipal_db!r})
         importing.import_statement_file(db.unit_of_work("clerk"), {str(big)!r})
     """)
     process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
-        assert line.startswith("INSERTED 20000"), line
+        assert line.startswith("INSERTED 10000"), line
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -34,10 +36,13 @@ from lxml import etree
 
 from app.formatting import decimal_text, euro
 from app.importers.statements import (
+    CHUNK_ENTRIES,
     Entry,
     ReadResult,
+    StatementChunk,
     StatementData,
     StatementFileError,
+    StatementStream,
     file_error,
 )
 
@@ -67,27 +72,51 @@ def sniff(head: bytes) -> bool:
 
 def read(path: str | Path) -> ReadResult:
     """Read a camt.053 file; anything that cannot be read raises StatementFileError."""
+    return stream(path).collect()
+
+
+def stream(path: str | Path) -> StatementStream:
+    """The file a chunk of entries at a time (see StatementStream); whether it is a camt.053
+    file at all is settled here, everything else while the chunks are taken."""
     path = Path(path)
-    try:
-        return _read(path)
-    except StatementFileError:
-        raise
-    except MemoryError:
-        raise StatementFileError(f"{_shown(path.name, 200)} is te groot om in te lezen") \
-            from None
-    except Exception as exc:  # noqa: BLE001 - the contract: one clear line, never a crash
-        # _read is written to raise nothing else (the property tests check that); this is
-        # the last line of defence, so that a clerk never sees a traceback.
-        raise StatementFileError(
-            f"{_shown(path.name, 200)} kan niet als camt.053 worden gelezen "
-            f"({type(exc).__name__})"
-        ) from None
+    name = _shown(path.name, 200)
+    with _one_line_errors(name):
+        result = _stream(path, name)
+    result.chunks = _guarded(name, result.chunks)
+    return result
+
+
+def _stream(path: Path, name: str) -> StatementStream:
+    namespace, file_format = _probe(path, name)
+    reader = _Reader(path, name, namespace, file_format)
+    result = StatementStream(file_format, (), warnings=reader.warnings)
+    result.chunks = reader.chunks(result)
+    return result
 
 
 def _read(path: Path) -> ReadResult:
-    name = _shown(path.name, 200)
-    namespace, file_format = _probe(path, name)
-    return _Reader(path, name, namespace, file_format).run()
+    """The reader without its last line of defence (the property tests call this one)."""
+    return _stream(path, _shown(path.name, 200)).collect()
+
+
+def _guarded(name: str, chunks: Iterator[StatementChunk]) -> Iterator[StatementChunk]:
+    with _one_line_errors(name):
+        yield from chunks
+
+
+@contextmanager
+def _one_line_errors(name: str) -> Iterator[None]:
+    try:
+        yield
+    except StatementFileError:
+        raise
+    except MemoryError:
+        raise StatementFileError(f"{name} is te groot om in te lezen") from None
+    except Exception as exc:  # noqa: BLE001 - the contract: one clear line, never a crash
+        # The reader is written to raise nothing else (the property tests check that); this
+        # is the last line of defence, so that a clerk never sees a traceback.
+        raise StatementFileError(
+            f"{name} kan niet als camt.053 worden gelezen ({type(exc).__name__})") from None
 
 
 # -- Before reading: is this a camt.053 file at all? -------------------------------------------
@@ -228,18 +257,26 @@ class _Reader:
         self.warnings: list[str] = []
         self.bank: str | None = None
         self.current: _Statement | None = None
+        self.pending: list[Entry] = []  # entries read and not yet handed over
 
     # The stream ------------------------------------------------------------------------------
 
-    def run(self) -> ReadResult:
+    def chunks(self, result: StatementStream) -> Iterator[StatementChunk]:
         events = etree.iterparse(str(self.path), events=("end",), tag=(self.NTRY, self.STMT),
                                  remove_comments=True, remove_pis=True, **SAFE_PARSING)
         try:
             for _event, element in events:
                 if element.tag == self.NTRY:
                     self._on_entry(element)
+                    if len(self.pending) >= CHUNK_ENTRIES:
+                        current = self.current
+                        yield StatementChunk(current.number, current.data, self.pending, False)
+                        self.pending = []
                 else:
-                    self._on_statement_end(element)
+                    finished = self._on_statement_end(element)
+                    result.bank = self.bank
+                    yield StatementChunk(finished.number, finished.data, self.pending, True)
+                    self.pending = []
         except etree.XMLSyntaxError as exc:
             raise StatementFileError(f"{self.name} is geen geldige XML{_where(exc)}") from None
         except OSError as exc:
@@ -247,8 +284,6 @@ class _Reader:
                 from None
         if not self.statements:
             raise StatementFileError(f"{self.name} bevat geen afschrift (geen Stmt)")
-        return ReadResult(file_format=self.file_format, statements=self.statements,
-                          bank=self.bank, warnings=self.warnings)
 
     def _on_entry(self, element: etree._Element) -> None:
         parent = element.getparent()
@@ -260,14 +295,14 @@ class _Reader:
         elif current.element is not parent:
             self._refuse(f"afschrift {current.number} bevat een ander afschrift (Stmt)")
         current.entries_seen += 1
-        current.data.entries.extend(self._entries(element, current))
+        self.pending.extend(self._entries(element, current))
         # Done with it: free the entry and everything before it (header elements were read
         # when the statement began), so that memory stays flat.
         element.clear(keep_tail=False)
         while element.getprevious() is not None:
             del parent[0]
 
-    def _on_statement_end(self, element: etree._Element) -> None:
+    def _on_statement_end(self, element: etree._Element) -> _Statement:
         current = self.current
         if current is None:
             current = self._begin(element)  # a statement without entries
@@ -280,6 +315,7 @@ class _Reader:
         if parent is not None:
             while element.getprevious() is not None:
                 del parent[0]
+        return current
 
     def _refuse(self, reason: str):
         raise StatementFileError(f"{self.name}: {reason}")

@@ -512,12 +512,10 @@ class AgreementIndex:
         self.by_term: dict[str, list[AgreementFacts]] = defaultdict(list)
         self.term_text: dict[tuple[int, str], str] = {}  # (agreement, normalised) → as typed
         self.account_owners = dict(account_owners or {})  # IBAN → "UWV", "de deelnemer" …
-        payouts = list(payouts)
-        self.payouts = {p.end_to_end_id: p for p in payouts if p.end_to_end_id}
+        self.payouts: dict[str, PayoutFacts] = {}
         self.payouts_of_iban: dict[tuple[str, int], list[PayoutFacts]] = defaultdict(list)
-        for payout in payouts:
-            if payout.creditor_iban:
-                self.payouts_of_iban[(payout.creditor_iban, payout.amount_cents)].append(payout)
+        self._payout_ids: set[int] = set()
+        self.add_payouts(payouts)
         self.claimed_payouts: set[int] = set()  # each payout is recognised once per run
         self._folded_descriptions: dict[int, str] = {}
         # Names: each participant's once; the payer's participants by (IBAN, surname word);
@@ -567,6 +565,18 @@ class AgreementIndex:
         self.learned_ibans = {iban for iban, _pattern in self.by_learned}
 
     # -- deciding --------------------------------------------------------------------------
+
+    def add_payouts(self, payouts: Iterable[PayoutFacts]) -> None:
+        """Our own payments the transactions to come may be (or be the return of); a payout
+        already known is not added twice."""
+        for payout in payouts:
+            if payout.payout_id in self._payout_ids:
+                continue
+            self._payout_ids.add(payout.payout_id)
+            if payout.end_to_end_id:
+                self.payouts[payout.end_to_end_id] = payout
+            if payout.creditor_iban:
+                self.payouts_of_iban[(payout.creditor_iban, payout.amount_cents)].append(payout)
 
     def decide(self, transaction: TransactionFacts) -> Decision:
         payout = self._own_payout(transaction)

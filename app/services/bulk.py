@@ -11,7 +11,7 @@ import enum
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,22 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         _copy(session, table, rows)
     else:
         session.execute(insert(table), rows)
+
+
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for ``count`` rows about to be inserted in bulk, when other rows (their bookings)
+    must name them before they are written. PostgreSQL: from the table's own sequence, as an
+    INSERT would take them. SQLite: after the highest id; safe because the caller has written
+    in this transaction already, so SQLite's write lock keeps every other writer out."""
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        return list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"),
+            {"table": table.name, "count": count}))
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last + 1, last + 1 + count))
 
 
 def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -129,10 +129,8 @@ class Matcher:
         # link it again.
         links = [(d, v) for d, (v, manual_only) in decided
                  if (d.agreement_id is not None or d.payout_id is not None) and not manual_only]
-        linked_ids = {d.transaction_id for d, _v in links}
-        now = utcnow()
+        amounts, dates = {}, {}
         if links:
-            amounts, dates = {}, {}
             for t_id, amount, day in session.execute(
                 select(BankTransaction.id, BankTransaction.amount_cents,
                        BankTransaction.booking_date)
@@ -151,6 +149,39 @@ class Matcher:
             )
             if result.rowcount not in (-1, len(links)):
                 raise RuntimeError("transactions changed while they were locked")
+        self._book_and_suggest([d for d, _v in decided], [d for d, _v in links], amounts,
+                               dates, outcome)
+
+    def store_new(self, rows: list[dict]) -> MatchOutcome:
+        """Transactions just read from a file and not stored yet (rows of bank_transactions,
+        their ids given): decided from the rows in hand and inserted already booked, or open
+        with their suggestions — no second pass over what was just written."""
+        index = self.index
+        self._returned_payouts(rows)
+        decided = [index.decide(TransactionFacts(*(row[name] for name in FACT_FIELDS)))
+                   for row in rows]
+        outcome = MatchOutcome(examined=len(rows))
+        by_id = {row["id"]: row for row in rows}
+        links = [d for d in decided if d.agreement_id is not None or d.payout_id is not None]
+        amounts, dates = {}, {}
+        for decision in links:
+            row = by_id[decision.transaction_id]
+            row["booked_cents"], row["is_open"] = row["amount_cents"], False
+            amounts[row["id"]], dates[row["id"]] = row["amount_cents"], row["booking_date"]
+        insert_rows(self.session, BankTransaction.__table__, rows)
+        touch_transactions(self.session, by_id)
+        self._book_and_suggest(decided, links, amounts, dates, outcome)
+        outcome.queued = outcome.examined - outcome.linked
+        return outcome
+
+    def _book_and_suggest(self, decided: list[Decision], links: list[Decision],
+                          amounts: dict[int, int], dates: dict[int, object],
+                          outcome: MatchOutcome) -> None:
+        """One automatic booking of the whole amount per link; the ranked suggestions of
+        every other decision."""
+        session = self.session
+        now = utcnow()
+        if links:
             first_id = self._next_booking_id()
             insert_rows(session, Booking.__table__, [
                 {"transaction_id": d.transaction_id, "participant_id": d.participant_id,
@@ -160,18 +191,19 @@ class Matcher:
                  "payout_id": d.payout_id, "amount_cents": amounts[d.transaction_id],
                  "booking_date": dates[d.transaction_id], "method": BookingMethod.AUTOMATIC,
                  "reason": d.reason, "created_by": self.actor, "created_at": now}
-                for d, _v in links
+                for d in links
             ])
             outcome.linked += len(links)
             payout_services.mark_seen(session, [
                 (d.payout_id, d.transaction_id, amounts[d.transaction_id])
-                for d, _v in links if d.payout_id is not None])
+                for d in links if d.payout_id is not None])
             if first_id is not None:
                 outcome.booking_ids.extend((first_id, self._next_booking_id() - 1))
+        linked_ids = {d.transaction_id for d in links}
         insert_rows(session, Suggestion.__table__, [
             {"transaction_id": d.transaction_id, "agreement_id": s.agreement_id, "rank": rank,
              "score": s.score, "reason": s.reason, "created_at": now}
-            for d, _v in decided if d.transaction_id not in linked_ids
+            for d in decided if d.transaction_id not in linked_ids
             for rank, s in enumerate(d.suggestions, start=1)
         ])
 
@@ -204,6 +236,31 @@ class Matcher:
         n = len(FACT_FIELDS)
         for row in self.session.execute(query):
             yield TransactionFacts(*row[:n]), (row[n], row[n + 1])
+
+    def _payouts(self, where) -> list[PayoutFacts]:
+        payouts = []
+        for row in self.session.execute(
+                select(Payout.end_to_end_id, Payout.id, Payout.agreement_id,
+                       Payout.participant_id, Payout.amount_cents, Payout.creditor_iban,
+                       Payout.execution_date, Payout.status, Payout.category_id).where(where)):
+            self._payout_categories[row.id] = row.category_id
+            payouts.append(PayoutFacts(
+                row.end_to_end_id, row.id, row.agreement_id, row.participant_id,
+                row.amount_cents, row.creditor_iban, row.execution_date,
+                paid=row.status == PayoutStatus.PAID))
+        return payouts
+
+    def _returned_payouts(self, rows: list[dict]) -> None:
+        """Returns among rows not stored yet: the paid payouts they may return, into the
+        index (loading it found only the returns already in the table)."""
+        returns = [row for row in rows if row["return_reason"] and row["amount_cents"] > 0]
+        if not returns:
+            return
+        ids = {row["end_to_end_id"] for row in returns if row["end_to_end_id"]}
+        ibans = {row["counterparty_iban"] for row in returns if row["counterparty_iban"]}
+        self.index.add_payouts(self._payouts(
+            (Payout.status == PayoutStatus.PAID)
+            & or_(Payout.end_to_end_id.in_(ids), Payout.creditor_iban.in_(ibans))))
 
     def _load_index(self) -> AgreementIndex:
         session = self.session
@@ -274,21 +331,11 @@ class Matcher:
         returns = select(BankTransaction.end_to_end_id, BankTransaction.counterparty_iban).where(
             BankTransaction.is_open.is_(True), BankTransaction.return_reason.is_not(None),
             BankTransaction.amount_cents > 0).subquery()
-        payouts = []
-        for row in session.execute(
-                select(Payout.end_to_end_id, Payout.id, Payout.agreement_id,
-                       Payout.participant_id, Payout.amount_cents, Payout.creditor_iban,
-                       Payout.execution_date, Payout.status, Payout.category_id)
-                .where(or_(Payout.status == PayoutStatus.IN_FILE,
-                           (Payout.status == PayoutStatus.PAID) & or_(
-                               Payout.end_to_end_id.in_(select(returns.c.end_to_end_id)),
-                               Payout.creditor_iban.in_(
-                                   select(returns.c.counterparty_iban)))))):
-            self._payout_categories[row.id] = row.category_id
-            payouts.append(PayoutFacts(
-                row.end_to_end_id, row.id, row.agreement_id, row.participant_id,
-                row.amount_cents, row.creditor_iban, row.execution_date,
-                paid=row.status == PayoutStatus.PAID))
+        payouts = self._payouts(or_(
+            Payout.status == PayoutStatus.IN_FILE,
+            (Payout.status == PayoutStatus.PAID) & or_(
+                Payout.end_to_end_id.in_(select(returns.c.end_to_end_id)),
+                Payout.creditor_iban.in_(select(returns.c.counterparty_iban)))))
         own_accounts = {iban: participant for participant, ibans in participant_ibans.items()
                         for iban in ibans}
         return AgreementIndex(facts, account_owners=owners, payouts=payouts,

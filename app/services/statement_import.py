@@ -25,13 +25,16 @@ from app.formatting import euro, sha256_of, short_date
 from app.importers.statements import (
     Entry,
     ReadResult,
+    StatementChunk,
     StatementData,
     StatementFileError,
+    StatementStream,
     read_statement_file,
+    stream_statement_file,
 )
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
 from app.models.employee import Role
-from app.services.bulk import insert_rows
+from app.services.bulk import new_ids
 from app.services.matching import Matcher
 from app.services.permissions import requires
 from app.services.signals import statement_coverage, touch_everyone
@@ -106,15 +109,24 @@ def import_statement_file(
     """``huishoudboekje import FILE``: read, check and store one file in one transaction.
 
     ``force`` stores a statement whose balances do not add up, with the warning kept on it.
+    A camt.053 is read, stored and linked a chunk of entries at a time, so memory stays flat
+    however big the file; only a statement that gives one bank reference to two entries is
+    read again whole (its entries' identities depend on all of them, see dedup_keys).
     """
     path = Path(path)
     report = progress or (lambda _message: None)
     report(f"{path.name}: lezen")
     try:
-        result = read_statement_file(path)
+        stream = stream_statement_file(path)
+        sha256 = sha256_of(path)
         report(f"{path.name}: controleren en opslaan")
-        return store_statements(uow, result, file_name=path.name, sha256=sha256_of(path),
-                                force=force, progress=progress)
+        try:
+            return store_statements(uow, stream, file_name=path.name, sha256=sha256,
+                                    force=force, progress=progress)
+        except _WholeStatementNeeded:
+            report(f"{path.name}: opnieuw lezen, in zijn geheel")
+            return store_statements(uow, read_statement_file(path), file_name=path.name,
+                                    sha256=sha256, force=force, progress=progress)
     except (StatementFileError, StatementRefused) as exc:
         _record_refusal(uow, path, exc)
         raise
@@ -135,38 +147,41 @@ def _record_refusal(uow: UnitOfWork, path: Path, exc: Exception) -> None:
 
 
 @requires(Role.BACKOFFICE, action="bankafschrift importeren")
-def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha256: str,
-                     force: bool = False, progress: Callable[[str], None] | None = None
-                     ) -> ImportOutcome:
+def store_statements(uow: UnitOfWork, result: ReadResult | StatementStream, *, file_name: str,
+                     sha256: str, force: bool = False,
+                     progress: Callable[[str], None] | None = None) -> ImportOutcome:
     """Store what a reader read from one file: all of it, or (on any refusal) nothing.
 
     ``progress`` is told each step; if it raises (the clerk cancelled), nothing is stored."""
     report = progress or (lambda _message: None)
-    _refuse_other_currencies(file_name, result)
-    outcome = ImportOutcome(file_name, result.file_format, result.bank, [],
-                            list(result.warnings))
+    stream = result if isinstance(result, StatementStream) else StatementStream.of(result)
     with uow:
         session = uow.session
-        accounts = _municipal_accounts(session)
         covered = statement_coverage(session)
-        matcher = Matcher(session, uow.actor)
         imported = ImportedFile(file_name=file_name[:260], sha256=sha256,
-                                file_format=result.file_format[:20], imported_by=uow.actor)
+                                file_format=stream.file_format[:20], imported_by=uow.actor)
         session.add(imported)
         session.flush()
-        for number, statement in enumerate(result.statements, start=1):
-            account = _account_of(accounts, statement.account, number)
-            outcome.statements.append(
-                _store_statement(session, imported.id, account, statement, result, force,
-                                 matcher)
-            )
-            report(f"{file_name}: afschrift {number} van {len(result.statements)} verwerkt")
+        store = _Store(session, imported.id, Matcher(session, uow.actor), file_name, force,
+                       stream)
+        statements: list[StatementOutcome] = []
+        stored_entries = 0
+        for chunk in stream.chunks:
+            done = store.add(chunk)
+            stored_entries += len(chunk.entries)
+            if done is not None:
+                statements.append(done)
+                report(f"{file_name}: afschrift {chunk.number} verwerkt")
+            elif not stream.whole:
+                report(f"{file_name}: {stored_entries:,} posten verwerkt".replace(",", "."))
+        outcome = ImportOutcome(file_name, stream.file_format, stream.bank, statements,
+                                list(stream.warnings))
         session.flush()
         if statement_coverage(session) != covered:  # payments due in the new days
             touch_everyone(session)
         imported.result = json.dumps(outcome.as_dict(), ensure_ascii=False)
         uow.record("bankafschrift geïmporteerd", imported, after={
-            "bestand": file_name, "sha256": sha256, "formaat": result.file_format,
+            "bestand": file_name, "sha256": sha256, "formaat": stream.file_format,
             "nieuw": outcome.new_entries, "al bekend": outcome.duplicates,
             "automatisch gekoppeld": sum(s.linked for s in outcome.statements),
         })
@@ -175,15 +190,126 @@ def store_statements(uow: UnitOfWork, result: ReadResult, *, file_name: str, sha
     return outcome
 
 
-def _refuse_other_currencies(file_name: str, result: ReadResult) -> None:
-    for number, statement in enumerate(result.statements, start=1):
-        currencies = {statement.currency} | {e.currency for e in statement.entries}
-        if currencies != {"EUR"}:
+class _WholeStatementNeeded(Exception):
+    """A streamed statement gave one bank reference to two entries: read it again whole."""
+
+
+@dataclass
+class _Current:
+    """The statement being stored, while its chunks arrive."""
+
+    number: int
+    account: BankAccount
+    outcome: StatementOutcome
+    keys: DedupKeys
+    total: int = 0  # the booked entries' amounts, for the balance check
+    not_booked: int = 0
+    stored: Statement | None = None
+
+
+class _Store:
+    """Stores a file's statements chunk by chunk, inside the import's one transaction."""
+
+    def __init__(self, session: Session, file_id: int, matcher: Matcher, file_name: str,
+                 force: bool, stream: StatementStream):
+        self.session = session
+        self.file_id = file_id
+        self.matcher = matcher
+        self.file_name = file_name
+        self.force = force
+        self.stream = stream
+        self.accounts = _municipal_accounts(session)
+        self.current: _Current | None = None
+
+    def add(self, chunk: StatementChunk) -> StatementOutcome | None:
+        """Store one chunk; at a statement's last chunk, check it and return its outcome."""
+        current = self.current
+        if current is None or current.number != chunk.number:
+            current = self.current = self._begin(chunk)
+        self._refuse_other_currencies(chunk)
+        booked = [e for e in chunk.entries if e.status == BOOKED]
+        current.not_booked += len(chunk.entries) - len(booked)
+        current.total += sum(e.amount_cents for e in booked)
+        account_id = current.account.id
+        keys = current.keys.next(booked)
+        known = _known_keys(self.session, account_id, booked)
+        fresh = [(key, entry) for key, entry in zip(keys, booked, strict=True)
+                 if key not in known]
+        current.outcome.duplicates += len(booked) - len(fresh)
+        current.outcome.new_entries += len(fresh)
+        if fresh:
+            if current.stored is None:
+                current.stored = self._statement_row(chunk.statement, account_id)
+            ids = new_ids(self.session, BankTransaction.__table__, len(fresh))
+            matched = self.matcher.store_new([
+                _transaction_row(current.stored.id, account_id, key, entry, id_)
+                for id_, (key, entry) in zip(ids, fresh, strict=True)])
+            current.outcome.linked += matched.linked
+            current.outcome.queued += matched.queued
+        return self._finish(current, chunk.statement) if chunk.last else None
+
+    def _begin(self, chunk: StatementChunk) -> _Current:
+        account = _account_of(self.accounts, chunk.statement.account, chunk.number)
+        outcome = StatementOutcome(format_iban(account.iban), chunk.statement.period_from,
+                                   chunk.statement.period_through)
+        return _Current(chunk.number, account, outcome, DedupKeys(whole=self.stream.whole))
+
+    def _refuse_other_currencies(self, chunk: StatementChunk) -> None:
+        currencies = {e.currency for e in chunk.entries}
+        if chunk.last:
+            currencies.add(chunk.statement.currency)
+        if currencies - {"EUR"}:
             other = ", ".join(sorted(currencies - {"EUR"}))
             raise StatementRefused(
-                f"{file_name}: afschrift {number} bevat bedragen in {other}; alleen euro's "
-                "kunnen worden ingelezen (er is niets opgeslagen)"
+                f"{self.file_name}: afschrift {chunk.number} bevat bedragen in {other}; alleen "
+                "euro's kunnen worden ingelezen (er is niets opgeslagen)"
             )
+
+    def _statement_row(self, statement: StatementData, account_id: int) -> Statement:
+        stored = Statement(
+            file_id=self.file_id,
+            account_id=account_id,
+            bank_statement_id=(statement.statement_id or "")[:100] or None,
+            period_from=statement.period_from,
+            period_through=statement.period_through,
+            currency=statement.currency or "EUR",
+            opening_balance_cents=statement.opening_balance_cents,
+            opening_date=statement.opening_date,
+            closing_balance_cents=statement.closing_balance_cents,
+            closing_date=statement.closing_date,
+        )
+        self.session.add(stored)
+        self.session.flush()
+        return stored
+
+    def _finish(self, current: _Current, statement: StatementData) -> StatementOutcome:
+        outcome = current.outcome
+        account_id = current.account.id
+        if current.not_booked:
+            outcome.warnings.append(f"{current.not_booked} posten nog niet geboekt door de bank "
+                                    "(niet opgeslagen)")
+        if current.stored is None and outcome.new_entries == 0 \
+                and _same_statement_stored(self.session, account_id, statement):
+            outcome.already_imported = True
+            outcome.balance = "al eerder ingelezen"
+            return outcome
+        warning = None
+        if not self.stream.has_balances:
+            outcome.balance = "saldo niet gecontroleerd (geen saldi in het bestand)"
+        else:
+            problem = _balance_problem(self.session, account_id, statement, current.total,
+                                       current.stored.id if current.stored else None)
+            if problem and not self.force:
+                raise StatementRefused(f"{problem}; er is niets opgeslagen ('--force' slaat "
+                                       "het afschrift toch op, met deze waarschuwing)")
+            if problem:
+                warning = outcome.balance = f"opgeslagen ondanks: {problem}"
+            else:
+                outcome.balance = "saldo klopt"
+        stored = current.stored or self._statement_row(statement, account_id)
+        stored.warning = warning
+        stored.currency = statement.currency or "EUR"
+        return outcome
 
 
 def _municipal_accounts(session: Session) -> dict[str, BankAccount]:
@@ -210,66 +336,10 @@ def _account_of(accounts: dict[str, BankAccount], number: str, statement: int) -
     )
 
 
-def _store_statement(session: Session, file_id: int, account: BankAccount,
-                     statement: StatementData, result: ReadResult, force: bool,
-                     matcher: Matcher) -> StatementOutcome:
-    booked = [e for e in statement.entries if e.status == BOOKED]
-    outcome = StatementOutcome(format_iban(account.iban), statement.period_from,
-                               statement.period_through)
-    if len(booked) < len(statement.entries):
-        outcome.warnings.append(
-            f"{len(statement.entries) - len(booked)} posten nog niet geboekt door de bank "
-            "(niet opgeslagen)"
-        )
-    keys = dedup_keys(booked)
-    known = _known_keys(session, account.id, booked)
-    fresh = [(key, entry) for key, entry in zip(keys, booked, strict=True) if key not in known]
-    outcome.duplicates = len(booked) - len(fresh)
-    outcome.new_entries = len(fresh)
-
-    if _same_statement_stored(session, account.id, statement) and not fresh:
-        outcome.already_imported = True
-        outcome.balance = "al eerder ingelezen"
-        return outcome
-
-    warning = None
-    if not result.has_balances:
-        outcome.balance = "saldo niet gecontroleerd (geen saldi in het bestand)"
-    else:
-        problem = _balance_problem(session, account.id, statement, booked)
-        if problem and not force:
-            raise StatementRefused(f"{problem}; er is niets opgeslagen ('--force' slaat het "
-                                   "afschrift toch op, met deze waarschuwing)")
-        if problem:
-            warning = outcome.balance = f"opgeslagen ondanks: {problem}"
-        else:
-            outcome.balance = "saldo klopt"
-
-    stored = Statement(
-        file_id=file_id,
-        account_id=account.id,
-        bank_statement_id=(statement.statement_id or "")[:100] or None,
-        period_from=statement.period_from,
-        period_through=statement.period_through,
-        currency=statement.currency,
-        opening_balance_cents=statement.opening_balance_cents,
-        opening_date=statement.opening_date,
-        closing_balance_cents=statement.closing_balance_cents,
-        closing_date=statement.closing_date,
-        warning=warning,
-    )
-    session.add(stored)
-    session.flush()
-    insert_rows(session, BankTransaction.__table__,
-                [_transaction_row(stored.id, account.id, key, entry) for key, entry in fresh])
-    if fresh:  # link what can safely be linked; the rest waits in the queue
-        matched = matcher.run(statement_ids=[stored.id])
-        outcome.linked, outcome.queued = matched.linked, matched.queued
-    return outcome
-
-
-def _transaction_row(statement_id: int, account_id: int, key: str, entry: Entry) -> dict:
+def _transaction_row(statement_id: int, account_id: int, key: str, entry: Entry,
+                     id_: int) -> dict:
     return {
+        "id": id_,
         "statement_id": statement_id,
         "account_id": account_id,
         "dedup_key": key,
@@ -313,22 +383,42 @@ def dedup_keys(entries: list[Entry]) -> list[str]:
     space does not make a new entry) plus its occurrence number within the statement, so two
     identical weekly leefgeld transfers on one statement are both kept.
     """
-    references = Counter(
-        (e.bank_reference, e.detail_index) for e in entries if e.bank_reference
-    )
-    occurrences: Counter[str] = Counter()
-    keys = []
-    for entry in entries:
-        if entry.bank_reference and references[(entry.bank_reference, entry.detail_index)] == 1:
-            key = f"ref:{entry.bank_reference}"
-            if entry.detail_index is not None:
-                key += f"/{entry.detail_index}"
-            keys.append(key[:200])
-            continue
-        fingerprint = _fingerprint(entry)
-        occurrences[fingerprint] += 1
-        keys.append(f"{fingerprint}#{occurrences[fingerprint]}")
-    return keys
+    return DedupKeys(whole=True).next(entries)
+
+
+class DedupKeys:
+    """dedup_keys over a statement that arrives in chunks. Whether a bank reference is unique
+    in the statement is known only at its end: a streamed statement (``whole`` False) whose
+    reference repeats is read again whole rather than given other keys than it would get
+    whole (raises _WholeStatementNeeded). Banks give every entry its own reference, so that
+    is rare; fingerprint occurrences simply count on across chunks."""
+
+    def __init__(self, whole: bool):
+        self.whole = whole
+        self.references: set[tuple[str, int | None]] = set()
+        self.occurrences: Counter[str] = Counter()
+
+    def next(self, entries: list[Entry]) -> list[str]:
+        references = Counter(
+            (e.bank_reference, e.detail_index) for e in entries if e.bank_reference)
+        if not self.whole:
+            if any(count > 1 for count in references.values()) \
+                    or not self.references.isdisjoint(references):
+                raise _WholeStatementNeeded
+            self.references.update(references)
+        keys = []
+        for entry in entries:
+            if entry.bank_reference and references[(entry.bank_reference,
+                                                    entry.detail_index)] == 1:
+                key = f"ref:{entry.bank_reference}"
+                if entry.detail_index is not None:
+                    key += f"/{entry.detail_index}"
+                keys.append(key[:200])
+                continue
+            fingerprint = _fingerprint(entry)
+            self.occurrences[fingerprint] += 1
+            keys.append(f"{fingerprint}#{self.occurrences[fingerprint]}")
+        return keys
 
 
 def _fingerprint(entry: Entry) -> str:
@@ -370,12 +460,13 @@ def _same_statement_stored(session: Session, account_id: int, statement: Stateme
     ) is not None
 
 
-def _balance_problem(session: Session, account_id: int, statement: StatementData,
-                     booked: list[Entry]) -> str | None:
+def _balance_problem(session: Session, account_id: int, statement: StatementData, total: int,
+                     own_id: int | None) -> str | None:
+    """Why the balances do not add up (``total``: the booked entries), or None. ``own_id``:
+    this statement's row, already written, which is not its own predecessor."""
     opening, closing = statement.opening_balance_cents, statement.closing_balance_cents
     if opening is None or closing is None:
         return None  # e.g. SNS's last statement without :62F:
-    total = sum(e.amount_cents for e in booked)
     if opening + total != closing:
         return (
             f"saldo klopt niet: beginsaldo {euro(opening)} + mutaties {euro(total)} = "
@@ -386,7 +477,7 @@ def _balance_problem(session: Session, account_id: int, statement: StatementData
     previous = session.execute(
         select(Statement.closing_balance_cents, Statement.closing_date)
         .where(Statement.account_id == account_id, Statement.closing_date.is_not(None),
-               Statement.closing_date <= statement.opening_date)
+               Statement.closing_date <= statement.opening_date, Statement.id != (own_id or 0))
         .order_by(Statement.closing_date.desc(), Statement.id.desc())
         .limit(1)
     ).first()
