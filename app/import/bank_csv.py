@@ -1,15 +1,18 @@
-"""Bank CSV/TAB exports: ING (comma and semicolon), Knab, ASN Bank and ABN AMRO (TXT/TAB).
+"""Bank CSV/TAB exports: ING (comma and semicolon), Rabobank, Knab, bunq, ASN/SNS/RegioBank (with
+and without header row), Triodos and ABN AMRO (TXT/TAB).
 
 Pure code: a file in, ``ReadResult`` out. Each bank has one declarative ``Layout`` (separator,
 quoting, date and decimal style, how the sign is given, and the column map: which column holds
 the date, the amount, the counter account …). The format is recognised from the content (header
-names, the KNAB banner, ASN's 19-column shape, ABN AMRO's TAB layout), never the file name.
+names, the KNAB banner, ASN's 19-column shape, Triodos' Credit/Debet shape, ABN AMRO's TAB
+layout), never the file name. A credit-card export is recognised only to be refused.
 
-The exports carry no statement balances. ASN (balance before each entry) and ABN AMRO (balance
-before and after) carry running balances: they become the statement's opening and closing
-balance only when every entry links up exactly; otherwise they are left out with a warning.
-Anything unreadable raises ``StatementFileError`` with one Dutch line naming the file (and the
-line number where there is one); no other exception leaves ``read``.
+The exports carry no statement balances. ASN (balance before each entry), Rabobank, ING and
+Triodos (balance after) and ABN AMRO (before and after) carry running balances: they become the
+statement's opening and closing balance only when every entry links up exactly; otherwise they
+are left out with a warning. Anything unreadable raises ``StatementFileError`` with one Dutch
+line naming the file (and the line number where there is one); no other exception leaves
+``read``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from app.importers.statements import (
     ReadResult,
     StatementData,
     StatementFileError,
+    amount_problem,
     file_error,
 )
 
@@ -49,12 +53,14 @@ class Layout:
     separator: str | None  # None: found from the header row
     header: bool = True
     quotechar: str | None = '"'  # None: no quoting at all
-    dates: str = "ymd"  # "ymd" = 20200213, "dmy" = 13-02-2020
-    decimal: str = ","
+    dates: str = "ymd"  # "ymd" = 20200213, "dmy" = 13-02-2020, "iso" = 2020-02-13
+    decimal: str = ","  # ",", "." or "auto": the mark the file's amounts end in (bunq)
     sign: str = "signed"  # "signed", "afbij" (Af/Bij column) or "dc" (D/C column)
     text: str = "plain"  # how the text column is taken apart: "plain", "ing", "abnamro"
     width: int = 0  # exports without header: the number of fields a row must have
     comments: bool = False  # lines starting with '#' are no data (ABN AMRO sample)
+    joined: tuple[str, ...] = ()  # facts whose columns are all joined, not first-wins
+    refusal: str | None = None  # recognised only to be refused with this reason
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -156,7 +162,114 @@ ABN_AMRO = Layout(
     },
 )
 
-LAYOUTS = (ING, KNAB, ASN, ABN_AMRO)
+# Rabobank "CSV_A_<IBAN>_EUR_…csv" (2018 onwards): 26 quoted columns, signed amounts and the
+# balance after each entry, ISO dates. Volgnr is the bank's own running number per account.
+RABOBANK = Layout(
+    bank="Rabobank",
+    file_format="csv-rabobank",
+    separator=None,
+    dates="iso",
+    joined=("text",),
+    columns={
+        "account": ("IBAN/BBAN",),
+        "currency": ("Munt",),
+        "date": ("Datum",),
+        "value_date": ("Rentedatum",),
+        "amount": ("Bedrag",),
+        "balance_after": ("Saldo na trn",),
+        "counter_account": ("Tegenrekening IBAN/BBAN",),
+        "counter_name": ("Naam tegenpartij", "Naam uiteindelijke partij"),
+        "counter_bic": ("BIC tegenpartij",),
+        "code": ("Code",),
+        "batch": ("Batch ID",),
+        "reference": ("Volgnr",),
+        "end_to_end": ("Transactiereferentie",),
+        "mandate": ("Machtigingskenmerk",),
+        "structured": ("Betalingskenmerk",),
+        "text": ("Omschrijving-1", "Omschrijving-2", "Omschrijving-3"),
+        "return_reason": ("Reden retour",),
+    },
+)
+
+# bunq: Dutch or English header, ';' or ',', and amounts as the user's language writes them
+# ('-1.034,75' or '-1034.75'). Older exports lack the own account column: refused by name.
+BUNQ = Layout(
+    bank="bunq",
+    file_format="csv-bunq",
+    separator=None,
+    dates="iso",
+    decimal="auto",
+    columns={
+        "account": ("Rekening", "Account"),
+        "date": ("Datum", "Date"),
+        "value_date": ("Rentedatum", "Interest Date"),
+        "amount": ("Bedrag", "Amount"),
+        "counter_account": ("Tegenrekening", "Counterparty"),
+        "counter_name": ("Naam", "Name"),
+        "text": ("Omschrijving", "Description"),
+    },
+)
+
+# ASN/SNS/RegioBank (de Volksbank) with a header row: ASN's documented field names for the
+# same 19 columns as the export without header (see ASN above).
+VOLKSBANK = Layout(
+    bank="ASN/SNS/RegioBank",
+    file_format="csv-volksbank",
+    separator=None,
+    dates="dmy",
+    decimal="auto",
+    columns={
+        "date": ("Boekingsdatum",),
+        "account": ("Opdrachtgeversrekening",),
+        "counter_account": ("Tegenrekeningnummer", "Tegenrekeningsnummer"),
+        "counter_name": ("Naam tegenrekening",),
+        "account_currency": ("Valutasoort rekening", "Valuta rekening"),
+        "balance_before": ("Saldo rekening voor mutatie", "Saldo voor mutatie"),
+        "currency": ("Valutasoort mutatie", "Valuta mutatie", "Valutasoort rekening"),
+        "amount": ("Transactiebedrag", "Bedrag"),
+        "value_date": ("Valutadatum",),
+        "code": ("Globale transactiecode",),
+        "reference": ("Volgnummer transactie", "Volgnummer"),
+        "structured": ("Betalingskenmerk",),
+        "text": ("Omschrijving",),
+    },
+)
+
+# Triodos: no header; date, own account, amount (always positive), Credit/Debet, counterparty
+# name, counter account (older exports: 'BIC IBAN'), code, description and, in newer exports,
+# the balance after the entry.
+TRIODOS = Layout(
+    bank="Triodos",
+    file_format="csv-triodos",
+    separator=",",
+    header=False,
+    dates="dmy",
+    sign="dc",
+    width=8,
+    columns={
+        "date": (0,),
+        "account": (1,),
+        "amount": (2,),
+        "sign": (3,),
+        "counter_name": (4,),
+        "counter_account": (5,),
+        "code": (6,),
+        "text": (7,),
+        "balance_after": (8,),
+    },
+)
+
+# Credit-card exports (ICS / ABN AMRO, ING, Rabobank, American Express) look like bank exports
+# but book on a card account, not on the municipality's bank account.
+CREDIT_CARD = Layout(
+    bank="creditcard",
+    file_format="csv-creditcard",
+    separator=None,
+    columns={},
+    refusal="is een creditcardoverzicht, geen rekeningafschrift van de gemeentelijke rekening",
+)
+
+LAYOUTS = (ING, KNAB, RABOBANK, BUNQ, VOLKSBANK, ASN, TRIODOS, ABN_AMRO, CREDIT_CARD)
 
 _SIGNS = {
     "afbij": {"af": -1, "bij": 1},
@@ -166,15 +279,36 @@ _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
 _DATE = {
     "ymd": re.compile(r"(\d{4})(\d{2})(\d{2})"),
     "dmy": re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})"),
+    "iso": re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
 }
 _AMOUNT = {
     ",": re.compile(r"([+-]?)(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?"),
-    ".": re.compile(r"([+-]?)(\d+)(?:\.(\d+))?"),
+    ".": re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?"),
 }
+_DECIMAL_END = {",": re.compile(r",\d{1,2}$"), ".": re.compile(r"\.\d{1,2}$")}
+_BIC_AND_ACCOUNT = re.compile(r"([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\s+(\S+)")
 _WHITESPACE = re.compile(r"\s+")
 _BANNER = "KNAB EXPORT"
 _ING_SIGNATURE = {"datum", "naam / omschrijving", "af bij"}
 _KNAB_SIGNATURE = {"rekeningnummer", "transactiedatum", "creditdebet", "bedrag"}
+_RABOBANK_SIGNATURE = {"iban/bban", "volgnr", "datum", "bedrag", "saldo na trn"}
+_BUNQ_SIGNATURES = (
+    {"datum", "bedrag", "tegenrekening", "naam", "omschrijving"},
+    {"date", "amount", "counterparty", "name", "description"},
+)
+_VOLKSBANK_SIGNATURE = {"boekingsdatum", "opdrachtgeversrekening"}
+# One of these header names makes a file a credit-card export (ICS and ABN AMRO, ING, Rabobank,
+# American Express, the ICS web page's own download).
+_CARD_COLUMNS = {
+    "naam card-houder", "card nummer", "kaartnummer", "naam op kaart", "creditcardnummer",
+    "credit card number", "credit card line1", "kaartlid", "cardholder",
+}
+_HEADER_LAYOUTS = (
+    (RABOBANK, lambda names: names >= _RABOBANK_SIGNATURE),
+    (BUNQ, lambda names: any(names >= s for s in _BUNQ_SIGNATURES)),
+    (VOLKSBANK, lambda names: names >= _VOLKSBANK_SIGNATURE),
+    (CREDIT_CARD, lambda names: bool(names & _CARD_COLUMNS)),
+)
 
 
 # -- Recognising an export ------------------------------------------------------------------------
@@ -209,10 +343,15 @@ def _detect(lines: list[str]) -> tuple[Layout, int, str] | None:
             return (ING, index, separator)
         if names >= _KNAB_SIGNATURE and separator == ";":
             return (KNAB, index, separator)
+        for layout, matches in _HEADER_LAYOUTS:
+            if len(names) > 1 and matches(names):
+                return (layout, index, separator)
     fields = _split(first, ",", "'")
     if (len(fields) == ASN.width and _DATE["dmy"].fullmatch(fields[0].strip())
             and _IBAN.fullmatch(fields[1].strip())):
         return (ASN, index, ",")
+    if _is_triodos(_split(first, ",", '"')):
+        return (TRIODOS, index, ",")
     data = _first_filled(lines, 0, skip_comments=True)
     if data is not None:
         fields = lines[data].split("\t")
@@ -223,6 +362,16 @@ def _detect(lines: list[str]) -> tuple[Layout, int, str] | None:
                 and _AMOUNT[","].fullmatch(fields[6])):
             return (ABN_AMRO, data, "\t")
     return None
+
+
+def _is_triodos(fields: list[str]) -> bool:
+    """Triodos' row shape: date, own account, amount, Credit/Debet, … (8 or 9 fields)."""
+    return (len(fields) in (TRIODOS.width, TRIODOS.width + 1)
+            and bool(_DATE["dmy"].fullmatch(fields[0].strip()))
+            and bool(_IBAN.fullmatch(fields[1].strip())
+                     or re.fullmatch(r"[\d.]{6,12}", fields[1].strip()))
+            and bool(_AMOUNT[","].fullmatch(fields[2].strip()))
+            and fields[3].strip().casefold() in ("credit", "debet"))
 
 
 def _first_filled(lines: list[str], start: int, skip_comments: bool = False) -> int | None:
@@ -270,9 +419,12 @@ def read(path: str | Path) -> ReadResult:
     found = _detect(lines)
     if found is None:
         raise StatementFileError(
-            f"{name} is geen CSV-export van ING, Knab, ASN of ABN AMRO die dit programma kent"
+            f"{name} is geen CSV-export van ING, Knab, ASN, ABN AMRO, Rabobank, bunq, SNS, "
+            "RegioBank of Triodos die dit programma kent"
         )
     layout, start, separator = found
+    if layout.refusal:
+        raise StatementFileError(f"{name} {layout.refusal}")
     if start >= len(lines):
         raise StatementFileError(f"{name}: de kopregel ontbreekt onder de KNAB EXPORT-regel")
     if layout.comments:
@@ -372,6 +524,8 @@ def _rows(frame: pd.DataFrame, layout: Layout, name: str, first_line_no: int):
     columns = _resolve(frame, layout, name)
     named = _named_positions(frame, layout)
     values = frame.to_numpy(dtype=object)
+    if layout.decimal == "auto":
+        layout = replace(layout, decimal=_decimal_mark(values, columns))
     line = first_line_no
     for record in values:
         row_line = line
@@ -384,13 +538,24 @@ def _rows(frame: pd.DataFrame, layout: Layout, name: str, first_line_no: int):
             )
 
         def get(fact: str, record=record) -> str:
-            for position in columns.get(fact, ()):
-                value = record[position]
-                if isinstance(value, str) and value.strip():
-                    return value.strip()
-            return ""
+            filled = [record[p].strip() for p in columns.get(fact, ())
+                      if isinstance(record[p], str) and record[p].strip()]
+            if fact in layout.joined:
+                return " ".join(filled)
+            return filled[0] if filled else ""
 
         yield _row(get, layout, name, row_line)
+
+
+def _decimal_mark(values, columns: dict[str, list[int]]) -> str:
+    """The decimal mark of an export that writes amounts as the user's language does: the one
+    the amounts end in ('-12,50' or '-12.50'); a comma when none tells, or both do."""
+    positions = [p for f in ("amount", "balance_before", "balance_after")
+                 for p in columns.get(f, ())]
+    amounts = [r[p].strip() for r in values for p in positions if isinstance(r[p], str)]
+    point = any(_DECIMAL_END["."].search(a) for a in amounts)
+    comma = any(_DECIMAL_END[","].search(a) for a in amounts)
+    return "." if point and not comma else ","
 
 
 def _resolve(frame: pd.DataFrame, layout: Layout, name: str) -> dict[str, list[int]]:
@@ -406,15 +571,15 @@ def _resolve(frame: pd.DataFrame, layout: Layout, name: str) -> dict[str, list[i
         )
     resolved: dict[str, list[int]] = {}
     for fact, candidates in layout.columns.items():
-        found = [
-            positions[_name(c)] if layout.header else c
-            for c in candidates
-            if not layout.header or _name(str(c)) in positions
-        ]
+        if layout.header:
+            found = [positions[_name(str(c))] for c in candidates if _name(str(c)) in positions]
+        else:  # a position past the row's end is an optional column this export left out
+            found = [c for c in candidates if isinstance(c, int) and c < frame.shape[1]]
         if found:
             resolved[fact] = found  # type: ignore[assignment]
         elif fact in layout.required:
-            raise StatementFileError(f"{name}: kolom '{candidates[0]}' ontbreekt")
+            shown = " of ".join(f"'{c}'" for c in candidates)
+            raise StatementFileError(f"{name}: kolom {shown} ontbreekt")
     return resolved
 
 
@@ -457,6 +622,7 @@ def _row(get, layout: Layout, name: str, line: int) -> _Row:
                 f"'{_show(get('sign'))}'"
             )
         amount *= sign
+    _check_amount(amount, where)
     currency = get("currency").upper() or "EUR"
     account_currency = get("account_currency").upper() or currency
     for code in (currency, account_currency):
@@ -469,21 +635,23 @@ def _row(get, layout: Layout, name: str, line: int) -> _Row:
     reference = get("reference")
     if reference and not reference.strip("0"):
         reference = ""  # an all-zero transaction number is no reference
+    counter_account, counter_bic = _bic_and_account(get("counter_account"))
     entry = Entry(
         booking_date=booking,
         amount_cents=amount,
         currency=currency,
         value_date=value_date or facts.get("value_date"),
         bank_reference=reference or None,
-        end_to_end_id=facts.get("end_to_end_id"),
+        end_to_end_id=_end_to_end(get("end_to_end")) or facts.get("end_to_end_id"),
         mandate_id=_fold(get("mandate")) or facts.get("mandate_id"),
         transaction_code=_fold(get("code")) or facts.get("transaction_code"),
         counterparty_name=_fold(get("counter_name")) or facts.get("counterparty_name"),
-        counterparty_iban=_account(get("counter_account")) or facts.get("counterparty_iban"),
-        counterparty_bic=facts.get("counterparty_bic"),
+        counterparty_iban=_account(counter_account) or facts.get("counterparty_iban"),
+        counterparty_bic=get("counter_bic") or counter_bic or facts.get("counterparty_bic"),
         description=facts.get("description"),
         structured_reference=_fold(get("structured")) or facts.get("structured_reference"),
-        return_reason=facts.get("return_reason"),
+        batch_info=f"batch {get('batch')}" if get("batch") else None,
+        return_reason=_fold(get("return_reason")) or facts.get("return_reason"),
     )
     return _Row(line, _account(account) or account, account_currency, entry, before, after)
 
@@ -494,7 +662,14 @@ def _balance(raw: str, layout: Layout, where: str) -> int | None:
     cents = _cents(raw, layout.decimal)
     if cents is None:
         raise StatementFileError(f"{where}: ongeldig saldo '{_show(raw)}'")
+    _check_amount(cents, where)
     return cents
+
+
+def _check_amount(cents: int, where: str) -> None:
+    """The one limit every reader applies: a larger amount is a broken file, not a statement."""
+    if problem := amount_problem(cents):
+        raise StatementFileError(f"{where}: {problem}")
 
 
 # -- Grouping into statements ---------------------------------------------------------------------
@@ -592,7 +767,7 @@ def _date(raw: str, style: str) -> date | None:
     if not match:
         return None
     a, b, c = (int(g) for g in match.groups())
-    year, month, day = (a, b, c) if style == "ymd" else (c, b, a)
+    year, month, day = (c, b, a) if style == "dmy" else (a, b, c)
     if year < 1900:
         return None
     try:
@@ -608,7 +783,7 @@ def _cents(raw: str, decimal_mark: str) -> int | None:
     if not match:
         return None
     sign, whole, fraction = match.groups()
-    value = Decimal(whole.replace(".", "") if decimal_mark == "," else whole)
+    value = Decimal(whole.replace(".", "") if decimal_mark == "," else whole.replace(",", ""))
     if fraction:
         value += Decimal(f"0.{fraction}")
     cents = value * 100
@@ -624,6 +799,20 @@ def _account(raw: str) -> str | None:
         return None
     compact = raw.replace(" ", "").upper()
     return compact if _IBAN.fullmatch(compact) else raw
+
+
+def _bic_and_account(raw: str) -> tuple[str, str | None]:
+    """Older Triodos exports write the counter account as 'BIC IBAN': (account, BIC)."""
+    match = _BIC_AND_ACCOUNT.fullmatch(raw.strip())
+    if match and _IBAN.fullmatch(match.group(2).upper()):
+        return match.group(2), match.group(1)
+    return raw, None
+
+
+def _end_to_end(raw: str) -> str | None:
+    """An end-to-end id as given; SEPA's placeholder for 'none given' is no id."""
+    folded = _fold(raw)
+    return None if folded is None or folded.upper() == "NOTPROVIDED" else folded
 
 
 def _fold(text: str | None) -> str | None:

@@ -9,6 +9,7 @@ read; they never let another exception out.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ from app.errors import UserError
 from app.formatting import decimal_text, euro
 
 HEAD_BYTES = 4096
+CHUNK_ENTRIES = 5_000  # a streaming reader hands over this many entries at a time
 
 # The largest amount one entry or balance may carry: 12 digits before the comma (just under a
 # trillion euro). Far above any real statement, and low enough that the database can add up
@@ -83,6 +85,54 @@ class ReadResult:
     warnings: list[str] = field(default_factory=list)  # e.g. foreign currency, no balances
 
 
+@dataclass(slots=True)
+class StatementChunk:
+    """Some entries of one statement, in file order. The statement's header (account, period,
+    balances) is read before its first entry; ``last`` marks its final chunk, after which the
+    header is complete (a camt.053 without Acct/Ccy learns its currency from the entries)."""
+
+    number: int  # the statement's place in the file, from 1
+    statement: StatementData  # its entries are in the chunks, not in .entries
+    entries: list[Entry]
+    last: bool
+
+
+class StatementStream:
+    """What a reader reads from one file, a chunk at a time, so that an import holds one
+    chunk in memory rather than the whole file. ``bank`` and ``warnings`` are complete once
+    the chunks are exhausted. ``whole``: every statement comes in one chunk (a reader that
+    reads the whole file first), so the import may look at a statement's entries together."""
+
+    def __init__(self, file_format: str, chunks: Iterable[StatementChunk], *,
+                 bank: str | None = None, has_balances: bool = True,
+                 warnings: list[str] | None = None, whole: bool = False):
+        self.file_format = file_format
+        self.chunks: Iterator[StatementChunk] = iter(chunks)
+        self.bank = bank
+        self.has_balances = has_balances
+        self.warnings = warnings if warnings is not None else []
+        self.whole = whole
+
+    @classmethod
+    def of(cls, result: ReadResult) -> StatementStream:
+        """A file read whole, handed over one statement per chunk."""
+        chunks = [StatementChunk(number, statement, statement.entries, True)
+                  for number, statement in enumerate(result.statements, start=1)]
+        return cls(result.file_format, chunks, bank=result.bank,
+                   has_balances=result.has_balances, warnings=result.warnings, whole=True)
+
+    def collect(self) -> ReadResult:
+        """The whole file as one ReadResult (for the golden files and ``check``)."""
+        statements: list[StatementData] = []
+        for chunk in self.chunks:
+            if not statements or statements[-1] is not chunk.statement:
+                statements.append(chunk.statement)
+            if chunk.entries is not chunk.statement.entries:
+                chunk.statement.entries.extend(chunk.entries)
+        return ReadResult(self.file_format, statements, bank=self.bank,
+                          has_balances=self.has_balances, warnings=self.warnings)
+
+
 def amount_problem(cents: int) -> str | None:
     """Why this amount (in cents, either sign) cannot be stored, or None when it can."""
     if abs(cents) > MAX_AMOUNT_CENTS:
@@ -107,7 +157,8 @@ def detect_format(path: Path) -> str:
     if not claimed:
         raise StatementFileError(
             f"{path.name} is geen bankafschrift dat dit programma kent "
-            "(camt.053, MT940 of een CSV-export van ING, ABN AMRO, Knab of ASN)"
+            "(camt.053, MT940 of een CSV-export van ING, ABN AMRO, Rabobank, Knab, bunq, ASN, "
+            "SNS, RegioBank of Triodos)"
         )
     if len(claimed) > 1:
         raise StatementFileError(
@@ -124,9 +175,38 @@ def read_statement_file(path: str | Path) -> ReadResult:
     except StatementFileError:
         raise
     except Exception as exc:  # a reader's bug must not become a traceback for the clerk
-        raise StatementFileError(
-            f"{path.name} kan niet gelezen worden ({type(exc).__name__}); er is niets opgeslagen"
-        ) from exc
+        raise _unreadable(path, exc) from exc
+
+
+def stream_statement_file(path: str | Path) -> StatementStream:
+    """The file a chunk at a time where its reader streams (camt.053), else read whole.
+    Reading errors surface while the chunks are taken, as StatementFileError only."""
+    path = Path(path)
+    reader = _readers()[detect_format(path)]
+    try:
+        if hasattr(reader, "stream"):
+            stream = reader.stream(path)
+            stream.chunks = _guarded(path, stream.chunks)
+            return stream
+        return StatementStream.of(reader.read(path))
+    except StatementFileError:
+        raise
+    except Exception as exc:  # as in read_statement_file
+        raise _unreadable(path, exc) from exc
+
+
+def _guarded(path: Path, chunks: Iterator[StatementChunk]) -> Iterator[StatementChunk]:
+    try:
+        yield from chunks
+    except StatementFileError:
+        raise
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _unreadable(path: Path, exc: Exception) -> StatementFileError:
+    return StatementFileError(
+        f"{path.name} kan niet gelezen worden ({type(exc).__name__}); er is niets opgeslagen")
 
 
 def _head(path: Path) -> bytes:
