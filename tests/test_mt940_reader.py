@@ -100,6 +100,27 @@ def test_ing_wrapped_in_the_middle_of_tokens_reads_like_the_original():
     assert (wrapped.opening_balance_cents, wrapped.closing_balance_cents) == (66223, 56435)
 
 
+def test_ing_counterparty_without_remittance_leaves_no_tags_in_the_text():
+    entry = entries("ing_nl_mt940_cntp_without_remi.940")[0]
+    assert entry.counterparty_iban == "0001234500"  # ":86:/CNTP/0001234500////"
+    assert entry.counterparty_name is None
+    assert entry.counterparty_bic is None
+    assert entry.description is None
+
+
+def test_ing_cntp_with_name_and_no_remi(tmp_path):
+    path = write(tmp_path, minimal(
+        ":61:1401030103D74,00NTRFNONREF//25303055056819\n/TRCD/00100/\n"
+        ":86:/CNTP/BE29736055775064/KREDBEBB/Joyce mulders//\n",
+        closing=":62F:C140103EUR26,00\n",
+    ))
+    entry = mt940.read(path).statements[0].entries[0]
+    assert entry.counterparty_iban == "BE29736055775064"
+    assert entry.counterparty_bic == "KREDBEBB"
+    assert entry.counterparty_name == "Joyce mulders"
+    assert entry.description is None
+
+
 def test_ing_old_header_and_iban_with_currency_suffix():
     result = read("ing_nl_mt940_structured_old_header.940")
     assert result.bank == "ING"
@@ -206,6 +227,24 @@ def test_knab_intermediate_balances_and_an_entry_without_86():
     assert statement.entries[4].booking_date == date(2016, 4, 29)
 
 
+def test_knab_booking_time_after_an_amount_without_comma():
+    first, second = read("knab_nl_mt940_booking_time.sta").statements
+    assert first.entries[0].amount_cents == 50000  # "C500,NTRF…"
+    card = second.entries[1]  # ":61:1407290729C500NTRF29-07-2014 10:05//B4G29PGDCK1QFV3E"
+    assert card.amount_cents == 50000
+    assert card.booking_date == date(2014, 7, 29)
+    assert card.transaction_code == "NTRF"
+    assert card.bank_reference == "B4G29PGDCK1QFV3E"
+    assert card.counterparty_name == "MMS ONLINE NEDERLAND B.V."
+    assert card.counterparty_iban == "NL84INGB0234561789"
+
+
+def test_amount_without_comma_needs_a_type_code_after_it(tmp_path):
+    path = write(tmp_path, minimal(":61:1401030103C500//REF1\n"), "kapot.940")
+    with pytest.raises(StatementFileError, match="regel 5"):
+        mt940.read(path)
+
+
 def test_bng_debit_opening_glued_61_and_columns():
     statement = read("bng_nl_mt940_unstructured.txt").statements[0]
     assert statement.opening_balance_cents == -2000000  # ":60F:D140831EUR20000,00"
@@ -228,6 +267,48 @@ def test_triodos_wrapped_inside_a_tag_and_empty_counterparty():
     assert triodos[3].counterparty_name is None
 
 
+def test_triodos_structured_86_keeps_iban_bic_and_text_apart():
+    iban_era = entries("triodos_nl_mt940_structured_86.sta")
+    deposit = iban_era[0]  # ">20RABONL2U >21NL12RABO0888888888 >22METSELAARBAASIK PAARDENA PO…"
+    assert deposit.counterparty_iban == "NL12RABO0888888888"
+    assert deposit.counterparty_bic == "RABONL2U"
+    assert deposit.description == (
+        "METSELAARBAASIK PAARDENA POSTBUS 969 8888BB UTRETRECH NEDERLAND STORTING "
+        "AANDELENKAPITAAL ZAAK NR 40000"
+    )  # a subfield cut at 27 characters runs on ("PO>23STBUS"), a shorter one ended
+    assert deposit.counterparty_name is None  # Triodos runs name, address and text together
+    pin = iban_era[2]  # no BIC in >20: all of it is text; >31 is the statement's own account
+    assert pin.counterparty_iban is None
+    assert pin.description.endswith("BETAALAUTOMAAT 22-09-14 12:00 PASNR. 009")
+    assert not any(">" in (e.description or "") for e in iban_era)
+
+
+def test_triodos_structured_86_counter_account_in_field_10():
+    statement = read("triodos_nl_mt940_structured_86_bban.sta").statements[0]
+    bban, iban = statement.entries[0], statement.entries[2]
+    assert bban.counterparty_iban == "0555555555"  # "000>100555555555"
+    assert bban.description.startswith("TENAAMSTELLING TEGENREKENING EN ADRES")
+    assert (iban.counterparty_iban, iban.counterparty_bic) == ("AA99BBBB0555555555", "BBBBAA2U")
+    assert statement.entries[3].description.endswith("TRANSACTIE 1111222233334444")
+
+
+def test_german_structured_86_name_account_and_booking_text(tmp_path):
+    path = write(tmp_path, minimal(
+        ":61:1401030103D99,00NRTINONREF//97186/030\n"
+        ":86:109?00SEPA-DD SOLL RUECKBEL. CORE?1097186?20EREF+A17102018.10\n"
+        "00253.?211000104.108709?30COBADEFFXXX\n?31DE34200400612345533292?32Collab 45\n"
+        "?34912\n",
+        closing=":62F:C140103EUR1,00\n",
+    ))
+    entry = mt940.read(path).statements[0].entries[0]
+    assert entry.counterparty_name == "Collab 45"
+    assert entry.counterparty_iban == "DE34200400612345533292"
+    assert entry.counterparty_bic == "COBADEFFXXX"
+    assert entry.transaction_code == "SEPA-DD SOLL RUECKBEL. CORE"
+    assert entry.description == "EREF+A17102018.1000253.1000104.108709"  # cut lines rejoined
+    assert entry.return_reason == "912"
+
+
 def test_bunq_no_break_space_and_amounts_without_decimals():
     bunq = entries("bunq_nl_mt940.sta")
     assert len(bunq) == 111
@@ -241,10 +322,12 @@ def test_bunq_no_break_space_and_amounts_without_decimals():
 
 # Hand-made fixtures whose balances do not add up in the file itself (see the report/SOURCES):
 # ABN AMRO's zilverline sample (both statements) and Knab's page with an April entry pasted in.
+# Also jejik's Knab sample: 3058,98 − 7260 + 500 is not 798,98 (5000 would be).
 INCONSISTENT = {
     ("abnamro_nl_mt940_sepa_structured.sta", 1),
     ("abnamro_nl_mt940_sepa_structured.sta", 2),
     ("knab_nl_mt940_intermediate_balance.sta", 1),
+    ("knab_nl_mt940_booking_time.sta", 2),
 }
 
 
@@ -261,16 +344,29 @@ def test_opening_plus_entries_is_closing(path: Path):
 # -- Small files for what no sample has ------------------------------------------------------
 
 
-def test_reversals_keep_the_sign_of_their_own_booking(tmp_path):
+def test_reversals_are_booked_opposite_to_what_they_undo(tmp_path):
+    # RD, the reversal of a debit, is booked as a credit; RC, of a credit, as a debit.
     path = write(tmp_path, minimal(
         ":61:1401030103RD12,50NDDTNONREF//REF1\n:86:/RTRN/MD06/\n"
-        ":61:1401030103RC7,25NTRFNONREF//REF2\n:86:/REMI/terug/\n",
-        closing=":62F:C140103EUR94,75\n",
+        ":61:1401030103RC7,25NTRFNONREF//REF2\n:86:/REMI/terug/\n"
+        ":61:1401030103RCR1,00NTRFNONREF//REF3\n",  # with a funds code
+        closing=":62F:C140103EUR104,25\n",
     ))
-    debit, credit = mt940.read(path).statements[0].entries
-    assert (debit.amount_cents, debit.reversal, debit.return_reason) == (-1250, True, "MD06")
-    assert (credit.amount_cents, credit.reversal) == (725, True)
-    assert debit.bank_reference == "REF1"
+    credit, debit, with_funds = mt940.read(path).statements[0].entries
+    assert (credit.amount_cents, credit.reversal, credit.return_reason) == (1250, True, "MD06")
+    assert (debit.amount_cents, debit.reversal) == (-725, True)
+    assert with_funds.amount_cents == -100
+    assert credit.bank_reference == "REF1"
+
+
+def test_reversal_sample_adds_up_only_with_the_booked_signs():
+    statement = read("hhb_synthetic_mt940_reversals.sta").statements[0]
+    amounts = [(e.amount_cents, e.reversal) for e in statement.entries]
+    assert amounts == [(-4500, False), (4500, True), (12000, False), (-12000, True)]
+    total = statement.opening_balance_cents + sum(e.amount_cents for e in statement.entries)
+    assert total == statement.closing_balance_cents == 100000
+    assert statement.entries[1].return_reason == "MD06"
+    assert statement.entries[1].counterparty_name == "Energie Noord BV"
 
 
 def test_entry_date_across_the_year_turn(tmp_path):
@@ -355,6 +451,65 @@ def test_unreadable_files_get_one_dutch_line(tmp_path, content: bytes, fragment:
     assert fragment in message
     assert "\n" not in message
     assert "kapot.940" in message
+
+
+@pytest.mark.parametrize(
+    ("lines", "line"),
+    [
+        (":61:1401030103C99999999999999999999,99NTRFNONREF\n", 5),
+        (":61:1401030103D1000000000000,00NTRFNONREF\n", 5),  # 13 digits before the comma
+        (":61:1401030103C" + "9" * 5000 + ",00NTRFNONREF\n", 5),
+    ],
+    ids=["61-twenty-digits", "61-thirteen-digits", "61-thousands-of-digits"],
+)
+def test_an_amount_the_database_cannot_hold_is_refused(tmp_path, lines: str, line: int):
+    path = write(tmp_path, minimal(lines), "groot.940")
+    with pytest.raises(StatementFileError) as caught:
+        mt940.read(path)
+    message = str(caught.value)
+    assert message.startswith(f"groot.940, regel {line}: bedrag € ")
+    assert "meer dan 12 cijfers voor de komma" in message
+    assert "\n" not in message
+
+
+def test_a_balance_the_database_cannot_hold_is_refused(tmp_path):
+    text = minimal("", closing=":62F:C140103EUR99999999999999999999,99\n")
+    with pytest.raises(StatementFileError, match=r"afschrift\.940, regel 5: bedrag € 99\.999"):
+        mt940.read(write(tmp_path, text))
+
+
+def test_the_largest_amount_allowed_is_read(tmp_path):
+    path = write(tmp_path, minimal(
+        ":61:1401030103D999999999999,99NTRFNONREF\n",
+        closing=":62F:D140103EUR999999999899,99\n",
+    ))
+    assert mt940.read(path).statements[0].entries[0].amount_cents == -99_999_999_999_999
+
+
+MT942 = (
+    ":20:ST170119CYC/0001\n:25:NL91ABNA0417164300\n:28C:1/1\n:34F:EUR0\n"
+    ":13D:1701191815+0100\n:61:1701190119CN0,01NTRFNONREF//MB170119012058\n"
+    ":86:/REMI/x/\n:90D:0EUR0,00\n:90C:1EUR0,01\n-\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        (MT942, "MT942 (tussentijds overzicht van boekingen)"),
+        ("{1:F01INGBNL2AXXXX0000000000}{2:O942INGBNL2AXXXXN}{4:\n" + MT942 + "-}\n", "MT942"),
+        ("{1:F01RABONL2UXXXX0000000000}{2:I950RABONL2UXXXXN}{4:\n"
+         + minimal(":61:1401030103C1,00NTRFNONREF\n", ":62F:C140103EUR101,00\n") + "-}\n",
+         "MT950 (afschrift tussen banken)"),
+    ],
+    ids=["mt942", "mt942-with-header", "mt950"],
+)
+def test_a_neighbouring_swift_message_is_refused_by_name(tmp_path, text: str, kind: str):
+    assert mt940.sniff(text.encode())  # looks like MT940: the reader says what it is instead
+    with pytest.raises(StatementFileError) as caught:
+        mt940.read(write(tmp_path, text, "tussentijds.942"))
+    assert str(caught.value).startswith(f"tussentijds.942 is een {kind}")
+    assert str(caught.value).endswith("geen MT940-afschrift")
 
 
 def test_missing_file_is_a_statement_file_error(tmp_path):

@@ -28,7 +28,7 @@ REFUSED = {"hhb_synthetic_camt053_001_02_schema_invalid_usd_eur_50_entries.xml"}
 
 def test_every_shared_sample_is_here():
     names = {p.name for p in SAMPLES}
-    assert len(names) == 34
+    assert len(names) == 46
     assert names >= REFUSED
 
 

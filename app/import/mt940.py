@@ -19,8 +19,11 @@ become one StatementFileError line. The reader works in three steps:
    two lines, a lone ``-`` inside a text) is joined without spaces throughout.
 3. **Fields into statements.** ``:20:`` starts a statement; ``:60F:``/``:60M:`` and
    ``:62F:``/``:62M:`` are its opening and closing (of that page); each ``:61:`` is an entry and the
-   ``:86:`` after it its text, read in the structured ``/TAG/`` form, the ABN AMRO/Knab
-   ``LABEL:`` form, SNS's "IBAN name" first line, BNG's columns, or else kept whole.
+   ``:86:`` after it its text, read in the structured ``/TAG/`` form, the German ``?20``
+   subfield form (older Triodos files: ``>20``), the ABN AMRO/Knab ``LABEL:`` form, SNS's
+   "IBAN name" first line, BNG's columns, or else kept whole.
+
+An MT942 or other SWIFT message that looks like an MT940 is refused saying what it is.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from app.importers.statements import (
     ReadResult,
     StatementData,
     StatementFileError,
+    amount_problem,
     file_error,
 )
 
@@ -71,6 +75,9 @@ def read(path: str | Path) -> ReadResult:
         raise StatementFileError(
             f"{name} is geen MT940-afschrift: geen velden :20:, :25: of :60F: gevonden"
         )
+    other = _other_message(tokens)
+    if other:
+        raise StatementFileError(f"{name} is een {other}, geen MT940-afschrift")
     truncated = _truncation(tokens, name)
     if truncated:
         raise StatementFileError(truncated)
@@ -137,6 +144,7 @@ class _Field:
 class _Tokens:
     fields: list[_Field] = field(default_factory=list)
     bics: list[str] = field(default_factory=list)
+    message_types: list[str] = field(default_factory=list)  # "940", "942" … from {2:I940…}
     block_open: bool = False  # a {4: block that no "-}" closed
     ended: bool = False  # a terminator ("-", "-}", "}") came after the last field
     after_end: list[str] = field(default_factory=list)  # text after that terminator
@@ -176,6 +184,8 @@ def _tokenize(text: str) -> _Tokens:
                     bic = re.match(r"F\d\d([A-Z]{6}[A-Z0-9]{2})", part.group(2))
                     if bic:
                         tokens.bics.append(bic.group(1))
+                elif part.group(1) == "2" and (kind := re.match(r"[IO](\d{3})", part.group(2))):
+                    tokens.message_types.append(kind.group(1))
             current, held = None, []
             position = line.find("{4:")
             if position < 0:
@@ -235,6 +245,27 @@ def _tokenize(text: str) -> _Tokens:
     for number, line in _physical_lines(text):
         take(number, line)
     return tokens
+
+
+_NEIGHBOURS = {
+    "900": "MT900 (bevestiging van een afschrijving)",
+    "910": "MT910 (bevestiging van een bijschrijving)",
+    "941": "MT941 (saldorapport)",
+    "942": "MT942 (tussentijds overzicht van boekingen)",
+    "950": "MT950 (afschrift tussen banken)",
+}
+
+
+def _other_message(tokens: _Tokens) -> str | None:
+    """The SWIFT message this is when it is not an MT940: by its header ({2:I942…}), or for an
+    MT942 without one by the fields only it has (:34F:, :13D:, :90D:/:90C:, no :60F:)."""
+    for kind in tokens.message_types:
+        if kind != "940":
+            return _NEIGHBOURS.get(kind, f"SWIFT-bericht MT{kind}")
+    tags = {fld.tag for fld in tokens.fields}
+    if tags & {"34F", "13D", "90D", "90C"} and not tags & {"60F", "60M"}:
+        return _NEIGHBOURS["942"]
+    return None
 
 
 def _truncation(tokens: _Tokens, name: str) -> str | None:
@@ -311,9 +342,12 @@ def _fold(text: str | None) -> str | None:
 # -- Step 3: fields into statements ----------------------------------------------------------
 
 _BALANCE = re.compile(r"([CD])(\d{6})([A-Z]{3})(\d+[,.]\d*)")
+# The amount may lack its decimal comma (Knab: "C500NTRF29-07-2014 10:05//…", the booking time
+# in the reference); then only a type code may follow it (checked in _entry).
 _ENTRY = re.compile(
     r"(?P<vdate>\d{6})(?P<edate>\d{4})?(?P<mark>RC|RD|C|D)(?P<funds>[A-Z])?"
-    r"(?P<amount>\d+[,.]\d*)(?:(?=//|NONREF)|(?P<type>[NSF][A-Z0-9]{2}[A-Z0-9 ]))(?P<rest>.*)",
+    r"(?P<amount>\d+(?:[,.]\d*)?)(?:(?=//|NONREF)|(?P<type>[NSF][A-Z0-9]{2}[A-Z0-9 ]))"
+    r"(?P<rest>.*)",
     re.S,
 )
 _ENTRY_HEAD = re.compile(r"\d{6}(?:\d{4})?(?:RC|RD|C|D)[A-Z]?\s*$")
@@ -442,7 +476,13 @@ class _Builder:
         whole, _, fraction = amount.replace(".", ",").partition(",")
         if len(fraction) > 2 and fraction[2:].strip("0"):
             raise self._fail(fld.lineno, f"bedrag met meer dan twee decimalen: {amount}")
-        return int(whole) * 100 + int((fraction + "00")[:2])
+        # int() refuses thousands of digits; an amount this long is refused below anyway
+        whole = whole.lstrip("0")[:30] or "0"
+        cents = int(whole) * 100 + int((fraction + "00")[:2])
+        problem = amount_problem(cents)
+        if problem:
+            raise self._fail(fld.lineno, problem)
+        return cents
 
     def _date(self, yymmdd: str, fld: _Field) -> date:
         year = int(yymmdd[:2])
@@ -460,6 +500,8 @@ class _Builder:
             first += "".join(rest_lines)
             rest_lines = []
         match = _ENTRY.fullmatch(first)
+        if match and not match["type"] and not re.search(r"[,.]", match["amount"]):
+            match = None  # "C500//…": without comma or type code the amount has no clear end
         if match is None:
             if _ENTRY_HEAD.match(first) or not first:
                 reason = "de boeking (:61:) heeft geen bedrag; is het bestand afgebroken?"
@@ -482,7 +524,8 @@ class _Builder:
         facts = {
             "booking_date": booking_date,
             "value_date": value_date,
-            "amount_cents": -cents if mark.endswith("D") else cents,
+            # RC (reversal of a credit) is booked as a debit, RD as a credit.
+            "amount_cents": -cents if mark in ("D", "RC") else cents,
             "reversal": mark.startswith("R"),
             "bank_reference": bank_ref,
         }
@@ -511,7 +554,9 @@ class _Builder:
         pending, self.entry = self.entry, None
         if pending is None or self.current is None:
             return
-        details = _details(pending.text, pending.account_ref, pending.supplementary)
+        details = _details(
+            pending.text, pending.account_ref, pending.supplementary, self.current.account
+        )
         facts = dict(pending.facts)
         # The :61: fills what the :86: did not say: SNS's counter-IBAN in the reference field,
         # Rabobank's counter-account on the line after :61:, the type code. That line is a name
@@ -583,10 +628,14 @@ def _references(rest: str) -> tuple[str | None, str | None, str | None]:
 # -- The :86: text ---------------------------------------------------------------------------
 
 
-def _details(text: str | None, account_ref: str | None, supplementary: str | None) -> dict:
+def _details(
+    text: str | None, account_ref: str | None, supplementary: str | None, own_account: str
+) -> dict:
     if text is None or not text.strip():
         return {}
     stripped = text.strip()
+    if _GVC_START.match(stripped):
+        return _subfields(stripped, own_account)
     if _SUBTAG.match(stripped):
         return _structured(stripped)
     if re.search(r"(?:^|[\s/])(?:IBAN|NAAM|REK):", stripped):
@@ -649,13 +698,79 @@ def _structured(text: str) -> dict:
             details["structured_reference"] = parts[-1] if len(parts) > 1 else None
         else:
             details["description"] = _fold(remi)
-    else:  # no remittance tag: keep the words (e.g. "/OCMT/USD2853,12/ PAYMENT OF INVOICES …")
-        details["description"] = _fold(text)
+    elif set(values) - _FIELD_TAGS:  # no remittance tag: keep the words of the others
+        details["description"] = _fold(text)  # (e.g. "/OCMT/USD2853,12/ PAYMENT OF INVOICES …")
+    # else only counterparty and reference tags (ING's "/CNTP/0001234500////"): no text
     if value("PREF"):
         batch = f"batch {value('PREF')}"
         count = re.search(r"TOTAAL\s+(\d+)\s+POSTEN", details.get("description") or "")
         details["batch_info"] = batch + (f", {int(count.group(1))} posten" if count else "")
     return details
+
+
+# Tags read into an Entry field (or naming a part of one): a text of only these has no words.
+_FIELD_TAGS = {
+    "TRTP", "IBAN", "BBAN", "BIC", "ACCW", "NAME", "CNTP", "ORDP", "BENM", "ADDR", "EREF",
+    "MARF", "CSID", "RTRN", "PREF", "ID", "ISDT",
+}
+
+
+# The German "structured 86" (GVC) form, which older Triodos files use with ">" for "?":
+# "000>100555555555>20purpose…>310666666666". Three digits (the GVC code), then subfields
+# >00 booking text, >10 primanota, >20–>29 and >60–>63 purpose, >30 bank code or BIC,
+# >31 account, >32–>33 name, >34 return code, >38 IBAN. A full subfield (27 characters) was
+# cut anywhere, a word running on in the next one; a shorter one at a line end lost its
+# trailing space there.
+_GVC_START = re.compile(r"\d{3}([>?])\d\d")
+_SUBFIELD_WIDTH = 27
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+_PURPOSE = [str(n) for n in range(20, 30)] + ["60", "61", "62", "63"]
+
+
+def _subfields(text: str, own_account: str) -> dict:
+    """The ``>NN`` (or ``?NN``) subfields: counterparty, booking text and purpose apart."""
+    separator = _GVC_START.match(text).group(1)
+    parts = re.split(re.escape(separator) + r"(\d\d)", text)
+    fields: dict[str, str] = {}
+    for code, raw in zip(parts[1::2], parts[2::2], strict=True):
+        piece = raw.rstrip("\n").replace("\n", "")  # a line cut inside a subfield
+        if raw.endswith("\n") and len(piece) < _SUBFIELD_WIDTH:
+            piece += " "
+        fields[code] = fields.get(code, "") + piece
+
+    def value(*codes: str) -> str | None:
+        return _fold("".join(fields.get(code, "") for code in codes))
+
+    purpose = [code for code in _PURPOSE if code in fields]
+    details: dict = {"counterparty_name": value("32", "33"), "transaction_code": value("00")}
+    # Triodos puts the statement's own account in >31: that is no counterparty.
+    account = value("38") or value("31")
+    if account and account.strip("0") and account.lstrip("0") != own_account.lstrip("0"):
+        details["counterparty_iban"] = account
+    bank = value("30")
+    if bank and _BIC.fullmatch(bank):
+        details["counterparty_bic"] = bank
+    returned = value("34")
+    if returned and returned.strip("0"):
+        details["return_reason"] = returned
+    if not details.get("counterparty_iban"):
+        found, used = _triodos_counter_account(fields)
+        details.update(found)
+        purpose = [code for code in purpose if code not in used]
+    details["description"] = value(*purpose)
+    return details
+
+
+def _triodos_counter_account(fields: dict[str, str]) -> tuple[dict, set[str]]:
+    """Triodos: the counter-account (BBAN) in >10, or BIC and IBAN in >20 and >21; and the
+    subfields that then are not purpose."""
+    bban = (fields.get("10") or "").strip()
+    if re.fullmatch(r"\d{10}", bban) and bban.strip("0"):  # a primanota is shorter
+        return {"counterparty_iban": bban}, set()
+    bic, iban = (_fold(fields.get(code)) or "" for code in ("20", "21"))
+    if _BIC.fullmatch(bic) and _IBAN.fullmatch(iban):
+        return {"counterparty_bic": bic, "counterparty_iban": iban}, {"20", "21"}
+    return {}, set()
 
 
 _LABELS = re.compile(
