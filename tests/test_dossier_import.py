@@ -424,6 +424,108 @@ def test_exported_signs_and_inapplicable_days_are_read_sensibly(db, uow, tmp_pat
     assert deals["leefgeld"].day is None
 
 
+# dag_van_maand on a weekly agreement (good_book's leefgeld, Afspraken rij 5): 1-7 is the
+# weekday, blank, 0 and any whole number above 7 mean no weekday.
+WEEKLY_DAYS = [
+    (None, None),
+    (" ", None),
+    (0, None),
+    ("0", None),
+    (8, None),
+    (31, None),
+    (40, None),
+    (3, 3),
+    ("7", 7),
+]
+
+
+@pytest.mark.parametrize(("cell", "weekday"), WEEKLY_DAYS, ids=[repr(c) for c, _ in WEEKLY_DAYS])
+def test_day_on_a_weekly_agreement_is_a_weekday_or_none(db, uow, tmp_path, cell, weekday):
+    book = good_book()
+    _deal(book, 3, day=cell)
+
+    import_workbook(uow, write(tmp_path, book))
+
+    with db.read() as session:
+        allowance = session.scalars(select(Agreement).join(Agreement.category)
+                                    .where(Category.name == "leefgeld")).one()
+        assert (allowance.frequency.value, allowance.day) == ("week", weekday)
+
+
+DAY_REFUSALS = [
+    (3, "abc", "Afspraken rij 5: Ongeldige dag_van_maand: 'abc' (een geheel getal van 1 tot en "
+     "met 31)"),
+    (3, 2.5, "Afspraken rij 5: Ongeldige dag_van_maand: 2.5 (een geheel getal van 1 tot en met "
+     "31)"),
+    (3, "-1", "Afspraken rij 5: Ongeldige dag_van_maand: '-1' (een geheel getal van 1 tot en met "
+     "31)"),
+    (0, 0, "Afspraken rij 2: Ongeldige dag_van_maand: 0 (een geheel getal van 1 tot en met 31)"),
+    (0, "abc", "Afspraken rij 2: Ongeldige dag_van_maand: 'abc' (een geheel getal van 1 tot en "
+     "met 31)"),
+    (4, 0, "Afspraken rij 6: Ongeldige dag_van_maand: 0 (een geheel getal van 1 tot en met 31)"),
+]
+
+
+@pytest.mark.parametrize(("index", "cell", "message"), DAY_REFUSALS,
+                         ids=[f"{i}-{c!r}" for i, c, _ in DAY_REFUSALS])
+def test_day_that_is_no_whole_number_or_no_day_of_the_month_is_refused(
+        db, uow, tmp_path, index, cell, message):
+    """Only a weekly agreement is lenient, and only about whole numbers; rij 2 is monthly,
+    rij 6 four-weekly."""
+    book = good_book()
+    _deal(book, index, day=cell)
+
+    assert import_problems(uow, write(tmp_path, book)) == [message]
+    assert_nothing_stored(db)
+
+
+def test_day_problem_is_listed_in_column_order_before_a_frequency_problem(db, uow, tmp_path):
+    book = good_book()
+    _deal(book, 3, day="abc", frequency="wekelijks")
+
+    assert import_problems(uow, write(tmp_path, book)) == [
+        "Afspraken rij 5: Ongeldige dag_van_maand: 'abc' (een geheel getal van 1 tot en met 31)",
+        "Afspraken rij 5: Ongeldige frequentie: 'wekelijks' (kies uit week | 4-weken | maand | "
+        "kwartaal | jaar)",
+    ]
+
+
+def test_leefgeld_without_organisation_goes_to_the_participants_own_account(db, uow, tmp_path):
+    """The README's example: leefgeld names no organisation, its tegenrekening is the IBAN of
+    the participant on the Deelnemers sheet."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Organisaties"
+    wb.active.append(["naam", "kvk", "iban", "soort"])
+    people = wb.create_sheet("Deelnemers")
+    people.append(["dossiernummer", "bsn", "voornaam", "achternaam", "iban", "startdatum"])
+    people.append(["HHB-00001", "111222333", "Jan", "de Vries", IBAN(JAN_IBAN).formatted,
+                   "01-03-2024"])
+    deals = wb.create_sheet("Afspraken")
+    deals.append(["dossiernummer", "organisatie", "tegenrekening", "richting", "bedrag",
+                  "omschrijving", "rubriek", "zoektermen", "dag_van_maand", "frequentie",
+                  "startdatum", "einddatum"])
+    deals.append(["HHB-00001", None, IBAN(JAN_IBAN).formatted, "uitgave", "75,00", "leefgeld",
+                  "leefgeld", None, 5, "week", "01-03-2024", None])
+    path = tmp_path / "leefgeld.xlsx"
+    wb.save(path)
+
+    summary = import_workbook(uow, path)
+
+    assert (summary.participants, summary.agreements, summary.organisations) == (1, 1, 0)
+    assert summary.accounts == 1  # the participant's own account, not a second one
+    with db.read() as session:
+        jan = session.scalars(select(Participant)).one()
+        allowance = session.scalars(select(Agreement)).one()
+        assert allowance.participant_id == jan.id
+        assert allowance.category.name == "leefgeld"
+        assert allowance.organisation_id is None
+        assert allowance.counter_account.iban == JAN_IBAN
+        assert allowance.counter_account.participant_id == jan.id
+        assert allowance.counter_account.organisation_id is None
+        assert (allowance.direction.value, allowance.amount_cents) == ("uitgave", 7_500)
+        assert (allowance.frequency.value, allowance.day) == ("week", 5)
+
+
 @pytest.mark.parametrize(("spoil", "message"), RULES, ids=[m for _, m in RULES])
 def test_each_rule_refuses_the_workbook_with_sheet_and_row(db, uow, tmp_path, spoil, message):
     book = good_book()

@@ -237,19 +237,29 @@ class _Column:
             if self.required:
                 row.error(self.required)
             return None
-        if self.seen is None:
-            value, message = self._answer(raw)
-        else:
-            key = (raw.__class__, raw)
-            try:
-                value, message = self.seen[key]
-            except KeyError:
-                value, message = self.seen[key] = self._answer(raw)
-            except TypeError:  # an unhashable value from a caller other than the reader
-                value, message = self._answer(raw)
+        value, message = self._remembered(raw)
         if message is not None:
             row.error(message)
         return value
+
+    def peek(self, raw: object) -> Any:
+        """The clean value without noting anything on the row (None when blank or wrong): for
+        a column another column's reading depends on, checked in its own turn later."""
+        if raw is None or (raw.__class__ is str and not raw.strip()):
+            return None
+        return self._remembered(raw)[0]
+
+    def _remembered(self, raw: object) -> tuple[Any, str | None]:
+        if self.seen is None:
+            return self._answer(raw)
+        key = (raw.__class__, raw)
+        try:
+            return self.seen[key]
+        except KeyError:
+            answer = self.seen[key] = self._answer(raw)
+            return answer
+        except TypeError:  # an unhashable value from a caller other than the reader
+            return self._answer(raw)
 
     def _answer(self, raw: object) -> tuple[Any, str | None]:
         try:
@@ -272,6 +282,19 @@ def _phone(value: object) -> str:
 
 def _buffer(value: object) -> int:
     return validation.cents(value, "buffer", allow_zero=True)
+
+
+def _weekday(value: object) -> int | None:
+    """dag_van_maand on a weekly agreement: 1-7 is the ISO weekday; 0 and any larger whole
+    number mean no weekday (a day of the month means nothing for a weekly payment, and a
+    migration should not fail on a column that does not apply). What is not a whole number is
+    refused with the message of every other agreement."""
+    try:
+        day = validation.whole_number(value, "dag_van_maand", 0, 999_999_999)
+    except ValidationError:
+        validation.whole_number(value, "dag_van_maand", 1, 31)  # raises the usual message
+        raise
+    return day if 1 <= day <= 7 else None
 
 
 def _bsn_or_none(row: ParticipantRow) -> str | None:
@@ -329,6 +352,7 @@ class _Planner:
         self.a_description = C(v.text, "omschrijving", 2000)
         self.a_category = C(self._category, required="rubriek", memo=True)
         self.a_day = C(v.whole_number, "dag_van_maand", 1, 31, memo=True)
+        self.a_weekday = C(_weekday, memo=True)  # dag_van_maand of a weekly agreement
         self.a_frequency = C(v.choice, Frequency, "frequentie", required="frequentie", memo=True)
         self.a_start = C(v.day_of, "startdatum", required="startdatum", memo=True)
         self.a_end = C(v.day_of, "einddatum", memo=True)
@@ -589,7 +613,8 @@ class _Planner:
         amount = self.a_amount(check, _expense_sign_dropped(r.amount, direction))
         description = self.a_description(check, r.description)
         category = self.a_category(check, r.category)
-        day = self.a_day(check, r.day)
+        weekly = self.a_frequency.peek(r.frequency) is Frequency.WEEK
+        day = (self.a_weekday if weekly else self.a_day)(check, r.day)
         frequency = self.a_frequency(check, r.frequency)
         start = self.a_start(check, r.valid_from)
         end = self.a_end(check, r.valid_through)
@@ -605,10 +630,6 @@ class _Planner:
                 validation.period(start, end)
             except ValidationError as exc:
                 check.error(str(exc))
-        if frequency is Frequency.WEEK and day is not None and day > 7:
-            # A day of the month means nothing for a weekly payment; a migration should not
-            # fail on a column that does not apply. 1-7 is read as the weekday.
-            day = None
 
         participant = None
         if number is not None:
