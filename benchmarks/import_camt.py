@@ -13,7 +13,9 @@ doubling the entries should at most double the time.
 The floor is the tightest honest one (issue 16): lxml's iterparse filtered on ``Ntry`` that
 touches each entry's amount, counter IBAN and remittance text and clears as it goes — what
 any reader of this file must at least do. Printed per run: the floor, the import's time and
-its ratio to the floor, the split (reading, storing, linking, committing), how many entries
+its ratio to the floor, the split (reading; loading the agreements and deciding, which is
+the linking; committing, which re-evaluates the signals of everybody touched; the rest is
+storing), how many entries
 were linked, and the importing process's peak memory (each measurement runs in a fresh
 process, the database filled by another one, so the peak is the import's own).
 """
@@ -128,9 +130,11 @@ def measure_import(path: Path, url: str) -> dict:
     from app.services.matching import Matcher
 
     from app.importers import camt
+    from app.importers.matcher import AgreementIndex
 
     stopwatch(camt._Reader, "chunks", "reading", generator=True)
-    stopwatch(Matcher, "store_new", "linking")
+    stopwatch(Matcher, "_load_index", "loading agreements")
+    stopwatch(AgreementIndex, "decide", "deciding")
     stopwatch(UnitOfWork, "commit", "committing")
 
     db = Database.open(url)

@@ -175,6 +175,21 @@ def test_csv_without_balances_is_stored_unchecked(db, municipal):
     assert "niet gecontroleerd" in outcome.statements[0].balance
 
 
+def test_an_entry_of_nothing_is_stored_done_and_never_waits_in_the_queue(db, municipal):
+    """A bank may list a € 0,00 entry (a cancelled card payment, a notice): there is nothing
+    to book, so it must not sit in the queue forever."""
+    nothing = Entry(date(2026, 10, 6), 0, counterparty_name="Bank", description="Nulpost",
+                    bank_reference="REF-NUL")
+    outcome = store(db, statement([UWV, nothing]))
+    assert outcome.new_entries == 2 and outcome.statements[0].queued == 1
+    assert outcome.statements[0].warnings == [
+        "1 posten van € 0,00 opgeslagen zonder boeking (er is niets te boeken)"]
+    rows = {t.bank_reference: t for t in stored_transactions(db)}
+    assert (rows["REF-NUL"].is_open, rows["REF-NUL"].booked_cents) == (False, 0)
+    assert rows["REF-UWV-1"].is_open
+    assert count(db, Booking) == 0
+
+
 def test_dedup_keys_prefer_unique_bank_references():
     split = [replace(UWV, detail_index=1), replace(UWV, detail_index=2)]
     assert dedup_keys(split) == ["ref:REF-UWV-1/1", "ref:REF-UWV-1/2"]

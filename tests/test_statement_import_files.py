@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,10 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cli import main
-from app.db import Database
+from app.db import Database, make_engine, upgrade
 from app.demo_camt import synthetic_statement, write_camt053
+from app.importers.statements import read_statement_file
 from app.models import BankTransaction, ImportedFile, Statement
+from app.models.audit import AuditEntry
 from app.services.accounts import add_municipal_account
+from app.services.statement_import import dedup_keys, store_statements
 
 OURS = "NL86INGB0002445588"
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +100,7 @@ def test_killing_an_import_half_way_leaves_nothing(municipal_db, tmp_path):
         sys.path.insert(0, {str(ROOT)!r})
         import app.services.matching as matching
         import app.services.statement_import as importing
-        from app.db import Database
+        from app.db import Database, make_engine, upgrade
         real_insert = matching.insert_rows
         inserted = 0
 
@@ -124,3 +128,76 @@ def test_killing_an_import_half_way_leaves_nothing(municipal_db, tmp_path):
     # and the database is fine: the same file imports whole afterwards
     assert main(["--db", municipal_db, "import", str(big)]) == 0
     assert counts(municipal_db) == (1, 20_000, 1)
+
+
+# -- Big files a chunk at a time (issue 16) ---------------------------------------------------
+
+
+def stored_rows(db_url) -> list[tuple]:
+    database = Database.open(db_url)
+    with database.read() as session:
+        rows = [tuple(r) for r in session.execute(
+            select(BankTransaction.dedup_key, BankTransaction.booking_date,
+                   BankTransaction.amount_cents, BankTransaction.counterparty_iban,
+                   BankTransaction.description, BankTransaction.is_open)
+            .order_by(BankTransaction.dedup_key))]
+    database.dispose()
+    return rows
+
+
+def test_a_file_of_several_chunks_is_stored_as_if_read_whole(capsys, municipal_db, tmp_path):
+    """Streamed in chunks of 5,000 entries, a file stores exactly what reading it whole
+    stores (same identities, same facts), and importing it again adds nothing."""
+    month = camt_file(tmp_path / "groot.xml", 11_000)
+    assert main(["--db", municipal_db, "import", str(month)]) == 0
+    assert "11000 nieuw, 0 al bekend, saldo klopt" in capsys.readouterr().out
+    streamed = stored_rows(municipal_db)
+    assert main(["--db", municipal_db, "import", str(month)]) == 0
+    assert "0 nieuw, 11000 al bekend" in capsys.readouterr().out
+
+    whole_url = f"sqlite:///{tmp_path / 'heel.db'}"
+    upgrade(make_engine(whole_url))
+    whole = Database.open(whole_url)
+    add_municipal_account(whole.unit_of_work("beheer"), OURS, "Gemeente Utrecht")
+    store_statements(whole.unit_of_work("clerk"), read_statement_file(month),
+                     file_name=month.name, sha256="0" * 64)
+    whole.dispose()
+    assert stored_rows(whole_url) == streamed
+
+
+def test_a_bank_reference_repeated_in_a_later_chunk_reads_the_file_again_whole(
+        capsys, municipal_db, tmp_path):
+    """Whether a bank reference is unique in its statement is known only at the end: the
+    import then reads the statement whole, so both entries keep the identities they would
+    have had — and neither is lost as a 'duplicate' of the other."""
+    statement = synthetic_statement(OURS, 6_000, date(2026, 10, 1), seed=3)
+    first = statement.entries[0]
+    statement.entries[5_500] = replace(statement.entries[5_500],
+                                       bank_reference=first.bank_reference)
+    path = tmp_path / "dubbel.xml"
+    write_camt053(path, [statement], message_id="D", created=datetime(2026, 11, 1, 6))
+    assert main(["--db", municipal_db, "import", str(path)]) == 0
+    assert "6000 nieuw, 0 al bekend, saldo klopt" in capsys.readouterr().out
+    keys = {row[0] for row in stored_rows(municipal_db)}
+    assert keys == set(dedup_keys(statement.entries))
+    assert f"ref:{first.bank_reference}" not in keys  # no longer unique: fingerprints
+    assert main(["--db", municipal_db, "import", str(path)]) == 0
+    assert "0 nieuw, 6000 al bekend" in capsys.readouterr().out
+
+
+def test_an_amount_the_database_cannot_hold_is_refused_and_kept_in_the_history(
+        capsys, municipal_db, tmp_path):
+    path = tmp_path / "groot.940"
+    path.write_text(":20:TEST\n:25:NL86INGB0002445588\n:28C:1/1\n:60F:C261001EUR100,00\n"
+                    ":61:2610021002C99999999999999999999,99NTRFNONREF\n:86:/REMI/x\n"
+                    ":62F:C261002EUR100,00\n-\n")
+    assert main(["--db", municipal_db, "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "groter dan een bankafschrift kan bevatten" in err
+    assert counts(municipal_db) == (0, 0, 0)
+    database = Database.open(municipal_db)
+    with database.read() as session:
+        refused = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "bankafschrift geweigerd")).all()
+    database.dispose()
+    assert len(refused) == 1 and "groter dan een bankafschrift" in refused[0].after

@@ -204,6 +204,7 @@ class _Current:
     keys: DedupKeys
     total: int = 0  # the booked entries' amounts, for the balance check
     not_booked: int = 0
+    zero: int = 0  # new entries of € 0,00: stored, nothing to book
     stored: Statement | None = None
 
 
@@ -237,6 +238,7 @@ class _Store:
                  if key not in known]
         current.outcome.duplicates += len(booked) - len(fresh)
         current.outcome.new_entries += len(fresh)
+        current.zero += sum(1 for _key, entry in fresh if entry.amount_cents == 0)
         if fresh:
             if current.stored is None:
                 current.stored = self._statement_row(chunk.statement, account_id)
@@ -288,6 +290,9 @@ class _Store:
         if current.not_booked:
             outcome.warnings.append(f"{current.not_booked} posten nog niet geboekt door de bank "
                                     "(niet opgeslagen)")
+        if current.zero:
+            outcome.warnings.append(f"{current.zero} posten van € 0,00 opgeslagen zonder "
+                                    "boeking (er is niets te boeken)")
         if current.stored is None and outcome.new_entries == 0 \
                 and _same_statement_stored(self.session, account_id, statement):
             outcome.already_imported = True
