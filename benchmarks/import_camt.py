@@ -49,8 +49,8 @@ def demo(participants: int):
 
 def make_files(participants: int, folder: Path) -> dict[int, Path]:
     """One month (~10 entries per participant) and two months in one file."""
-    from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
     from app.demo_camt import write_camt053
+    from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
 
     statements = generate_statements(demo(participants), MUNICIPAL_IBAN, months=2, seed=SEED)
     files = {}
@@ -127,10 +127,9 @@ def measure_import(path: Path, url: str) -> dict:
 
         setattr(owner, name, timed)
 
-    from app.services.matching import Matcher
-
     from app.importers import camt
     from app.importers.matcher import AgreementIndex
+    from app.services.matching import Matcher
 
     stopwatch(camt._Reader, "chunks", "reading", generator=True)
     stopwatch(Matcher, "_load_index", "loading agreements")

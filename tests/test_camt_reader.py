@@ -297,6 +297,51 @@ def test_several_statements_in_one_file_each_with_their_balances():
         ("254EURNL26VAYB8060476890", 2700, 2000, [-700])]
 
 
+def _without_indicator(path: Path, day: str) -> Path:
+    """The balance dated ``day`` loses its CdtDbtInd (as some banks write a zero balance)."""
+    text = path.read_text()
+    balance = f"<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}"
+    assert balance in text
+    path.write_text(text.replace(balance, f"<Dt><Dt>{day}"))
+    return path
+
+
+def test_zero_balance_without_indicator_is_read_with_a_warning(tmp_path):
+    path = _without_indicator(camt_file(tmp_path, ntry("12.50", "CRDT"), opening="0.00",
+                                        closing="12.50"), "2026-10-04")
+    result = camt.read(path)
+    [statement] = result.statements
+    assert (statement.opening_balance_cents, statement.closing_balance_cents) == (0, 1250)
+    assert result.warnings == [
+        "Afschrift 1: saldo OPBD zonder CdtDbtInd gelezen als bijschrijving (€ 0,00)"]
+    # The balance check still holds: opening + entries = closing.
+    assert statement.opening_balance_cents + sum(
+        e.amount_cents for e in statement.entries) == statement.closing_balance_cents
+
+
+def test_nonzero_balance_without_indicator_is_read_as_credit_with_a_warning(tmp_path):
+    # Written by the bank as a debit of 5.00 with the indicator left out: read as +5.00, and
+    # the entries then no longer add up, which the balance check of the import reports.
+    path = _without_indicator(camt_file(tmp_path, ntry("10.00", "CRDT"), opening="5.00",
+                                        closing="5.00"), "2026-10-04")
+    result = camt.read(path)
+    [statement] = result.statements
+    assert statement.opening_balance_cents == 500
+    assert result.warnings == [
+        "Afschrift 1: saldo OPBD zonder CdtDbtInd gelezen als bijschrijving (€ 5,00)"]
+    assert statement.opening_balance_cents + sum(
+        e.amount_cents for e in statement.entries) != statement.closing_balance_cents
+
+
+def test_closing_balance_without_indicator_is_named_too(tmp_path):
+    path = _without_indicator(camt_file(tmp_path, "", opening="0.00", closing="0.00",
+                                        currency="CHF"), "2026-10-05")
+    result = camt.read(path)
+    assert result.statements[0].closing_balance_cents == 0
+    assert "Afschrift 1: saldo CLBD zonder CdtDbtInd gelezen als bijschrijving (CHF 0.00)" \
+        in result.warnings
+
+
 def test_opbd_is_preferred_over_prcd_and_balances_are_signed(tmp_path):
     ing = camt.read(CAMT / "ing_nl_camt053_001_02_sample.xml").statements[0]
     assert (ing.opening_date, ing.opening_balance_cents) == (date(2014, 1, 3), 100000)
@@ -385,14 +430,129 @@ def test_sniff_claims_camt_and_nothing_else():
             assert camt.sniff(path.read_bytes()[:4096]) == (path.parent.name == "camt053"), path
     utf16 = (CAMT / "ing_nl_camt053_001_02_sample.xml").read_text(encoding="utf-8")
     assert camt.sniff(utf16.replace('"UTF-8"', '"UTF-16"').encode("utf-16")[:4096])
-    pain = '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>'
-    assert not camt.sniff(pain.encode())
+    assert not camt.sniff(b"<html><body>BkToCstmrStmt</body></html>")
+    assert not camt.sniff(b'<Document xmlns="urn:example:invoice"><Factuur/></Document>')
+
+
+# Neighbouring ISO 20022 messages, trimmed to their header and one entry. camt.052 and camt.054
+# come from github.com/genkgo/camt (MIT, see data/statements/SOURCES.md): test/data/camt052.v2.xml
+# @ c567a44ba953 and test/data/camt054.v2.xml @ a8acc8f5197f; the party and remittance details
+# are left out, the root elements, namespaces and structure are as there.
+CAMT052 = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02">
+    <BkToCstmrAcctRpt>
+        <GrpHdr>
+            <MsgId>AAAASESS-FP-ACCR001</MsgId>
+            <CreDtTm>2007-10-18T12:30:00+01:00</CreDtTm>
+        </GrpHdr>
+        <Rpt>
+            <Id>AAAASESS-FP-ACCR001</Id>
+            <ElctrncSeqNb>12312</ElctrncSeqNb>
+            <CreDtTm>2007-10-18T12:30:00+01:00</CreDtTm>
+            <Acct><Id><Othr><Id>CH2801234000123456789</Id></Othr></Id></Acct>
+            <Ntry>
+                <Amt Ccy="SEK">200000</Amt>
+                <CdtDbtInd>DBIT</CdtDbtInd>
+                <Sts>BOOK</Sts>
+                <BookgDt><DtTm>2007-10-18T10:15:00+01:00</DtTm></BookgDt>
+                <ValDt><Dt>2007-10-18</Dt></ValDt>
+                <AcctSvcrRef>AAAASESS-FP-ACCR-01</AcctSvcrRef>
+                <AddtlNtryInf>Credit</AddtlNtryInf>
+            </Ntry>
+            <AddtlRptInf>Additional Information</AddtlRptInf>
+        </Rpt>
+    </BkToCstmrAcctRpt>
+</Document>
+"""
+CAMT054 = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
+    <BkToCstmrDbtCdtNtfctn>
+        <GrpHdr>
+            <MsgId>AAAASESS-FP-ACCR001</MsgId>
+            <CreDtTm>2007-10-18T12:30:00+01:00</CreDtTm>
+        </GrpHdr>
+        <Ntfctn>
+            <Id>AAAASESS-FP-ACCR001</Id>
+            <ElctrncSeqNb>12312</ElctrncSeqNb>
+            <CreDtTm>2007-10-18T12:30:00+01:00</CreDtTm>
+            <Acct><Id><Othr><Id>CH2801234000123456789</Id></Othr></Id></Acct>
+            <Ntry>
+                <Amt Ccy="SEK">200000</Amt>
+                <CdtDbtInd>DBIT</CdtDbtInd>
+                <Sts>BOOK</Sts>
+                <BookgDt><DtTm>2007-10-18T13:15:00+01:00</DtTm></BookgDt>
+                <ValDt><Dt>2007-10-18</Dt></ValDt>
+                <AcctSvcrRef>AAAASESS-FP-ACCR001</AcctSvcrRef>
+            </Ntry>
+            <AddtlNtfctnInf>Additional Information</AddtlNtfctnInf>
+        </Ntfctn>
+    </BkToCstmrDbtCdtNtfctn>
+</Document>
+"""
+ASK_FOR_053 = "geen dagafschrift: lever het camt.053-afschrift aan"
+NEIGHBOURS = {
+    "camt052": (CAMT052, "is een camt.052-rekeningrapport (tussentijds), " + ASK_FOR_053),
+    "camt054": (CAMT054, "is een camt.054-melding (bij- en afschrijvingsberichten), "
+                + ASK_FOR_053),
+    # camt.052.001.01 named its message element with a version: BkToCstmrAcctRptV01 (genkgo's
+    # tests/Unit/Camt052/Stubs/camt052.v1.xml).
+    "camt052v1": (CAMT052.replace("camt.052.001.02", "camt.052.001.01").replace(
+        "BkToCstmrAcctRpt>", "BkToCstmrAcctRptV01>"),
+        "is een camt.052-rekeningrapport (tussentijds), " + ASK_FOR_053),
+    # Without a namespace only the message element tells what the file is.
+    "camt054_no_namespace": (CAMT054.replace(
+        ' xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"', ""),
+        "is een camt.054-melding (bij- en afschrijvingsberichten), " + ASK_FOR_053),
+}
+
+
+@pytest.mark.parametrize("kind", NEIGHBOURS)
+def test_camt_052_and_054_are_refused_by_what_they_are(tmp_path, kind):
+    text, message = NEIGHBOURS[kind]
+    path = tmp_path / f"{kind}.xml"
+    path.write_text(text, encoding="utf-8")
+    assert camt.sniff(path.read_bytes()[:4096])  # camt's to refuse, not "unknown file"
+    assert refusal(path) == f"{kind}.xml {message}"
+    with pytest.raises(StatementFileError) as caught:  # the same through the front door
+        read_statement_file(path)
+    assert str(caught.value) == f"{kind}.xml {message}"
+
+
+def test_our_own_payment_file_is_refused_as_a_payment_file(tmp_path):
+    # The pain.001 this program writes for the bank (test_pain001's expected output).
+    path = tmp_path / "uitbetalingen.xml"
+    path.write_bytes((SAMPLES.parent / "pain001" / "expected_batch.xml").read_bytes())
+    expected = ("uitbetalingen.xml is een betaalbestand (pain.001) voor de bank, geen afschrift: "
+                "lever het camt.053-afschrift aan")
+    assert refusal(path) == expected
+    with pytest.raises(StatementFileError) as caught:
+        read_statement_file(path)
+    assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize(("namespace", "element", "message"), [
+    ("pain.008.001.02", "CstmrDrctDbtInitn",
+     "is een incassobestand (pain.008), geen afschrift: lever het camt.053-afschrift aan"),
+    ("camt.056.001.01", "FIToFIPmtCxlReq",
+     "is een ISO 20022-bericht camt.056.001.01, geen camt.053-afschrift"),
+    ("pain.002.001.03", "CstmrPmtStsRpt",
+     "is een ISO 20022-bericht pain.002.001.03, geen camt.053-afschrift"),
+])
+def test_other_iso_20022_messages_are_refused_by_name(tmp_path, namespace, element, message):
+    path = tmp_path / "bericht.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:'
+                    f'{namespace}"><{element}><GrpHdr/></{element}></Document>')
+    with pytest.raises(StatementFileError) as caught:
+        read_statement_file(path)
+    assert str(caught.value) == f"bericht.xml {message}"
 
 
 def test_other_xml_is_refused_by_name(tmp_path):
-    path = tmp_path / "betaalopdracht.xml"
-    path.write_text('<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>')
-    assert "geen camt.053-afschrift (pain.001.001.03)" in refusal(path)
+    path = tmp_path / "factuur.xml"
+    path.write_text('<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>')
+    assert refusal(path) == "factuur.xml is XML, maar geen camt.053-afschrift (Invoice-2)"
 
 
 # -- Hostile and broken files ------------------------------------------------------------------

@@ -18,6 +18,10 @@ Judgement calls (see the functions for the details):
   present.
 * Amounts must be whole cents; more decimals are fine only when they are zeros. A sub-cent or a
   negative amount refuses the file: rounding silently or guessing a sign is never right.
+* The one sign that is guessed: a balance without CdtDbtInd (banks leave it out of a zero
+  balance) is read as a credit, with a warning; the balance check against the entries catches
+  a wrong guess. An entry without CdtDbtInd still refuses the file.
+* A camt.052, camt.054 or pain.001 handed in instead is refused by what it is (``_check_root``).
 """
 
 from __future__ import annotations
@@ -54,8 +58,12 @@ SAFE_PARSING = {"resolve_entities": False, "no_network": True, "load_dtd": False
 PROLOG_LIMIT = 1 << 20  # the root element must start within the first MB
 MAX_AMOUNT_DIGITS = 15  # ISO 20022 allows 18 digits in all, at most 5 of them decimals
 
-_SNIFF_NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.\d+")
-_SNIFF_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?BkToCstmrStmt[\s>/]")
+# The ISO 20022 camt and pain messages are claimed too, so that a camt.052/054 or a pain.001
+# handed in by mistake gets a reason by name from this reader (_check_root), not a shrug.
+_SNIFF_NAMESPACE = re.compile(rb"urn:iso:std:iso:20022:tech:xsd:(?:camt|pain)\.\d{3}\.")
+_SNIFF_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:BkToCstmrStmt|BkToCstmrAcctRpt|"
+                        rb"BkToCstmrDbtCdtNtfctn|CstmrCdtTrfInitn|CstmrDrctDbtInitn)"
+                        rb"(?:V\d{2})?[\s>/]")
 _AMOUNT = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
 _ISO_DATE = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
@@ -63,7 +71,8 @@ NOT_PROVIDED = "NOTPROVIDED"  # SEPA's placeholder for "no end-to-end reference"
 
 
 def sniff(head: bytes) -> bool:
-    """Do the first bytes look like a camt.053 message? Decided from the content only."""
+    """Do the first bytes look like a camt.053 message, or another ISO 20022 camt or pain
+    message that the reader refuses by name? Decided from the content only."""
     text = _as_ascii(head).lstrip()
     if not text.startswith(b"<"):
         return False
@@ -130,6 +139,7 @@ def _probe(path: Path, name: str) -> tuple[str, str]:
     parser = etree.XMLPullParser(events=("start",), **SAFE_PARSING)
     seen = 0
     start = head = b""
+    root = None  # a namespace-less Document: its first child names the message
     try:
         with path.open("rb") as handle:
             while True:
@@ -139,15 +149,23 @@ def _probe(path: Path, name: str) -> tuple[str, str]:
                 if not start:
                     start = _as_ascii(chunk[:64]).lstrip()
                 if not chunk:
+                    if root is not None:
+                        return _check_root(root, name)
                     if seen == 0 or not start:
                         raise StatementFileError(f"{name} is leeg")
                     parser.close()  # raises: the root element never started
                     raise StatementFileError(f"{name} is geen camt.053-bestand")
                 seen += len(chunk)
                 parser.feed(chunk)
-                for _event, root in parser.read_events():
-                    return _check_root(root, name)
+                for _event, element in parser.read_events():
+                    if root is not None:
+                        return _check_root(root, name, element)
+                    if element.tag != "Document":
+                        return _check_root(element, name)
+                    root = element
                 if seen > PROLOG_LIMIT:
+                    if root is not None:
+                        return _check_root(root, name)
                     raise StatementFileError(
                         f"{name} is geen camt.053-bestand (geen XML-document gevonden)"
                     )
@@ -164,19 +182,55 @@ def _probe(path: Path, name: str) -> tuple[str, str]:
 _DTD_REFUSED = "{name} bevat een DTD; dat hoort niet in een bankafschrift"
 
 
-def _check_root(root: etree._Element, name: str) -> tuple[str, str]:
+# ISO 20022 messages a clerk may hand in instead of the day statement, by their message element
+# (version 1 of each adds 'V01': BkToCstmrAcctRptV01).
+_ISO_NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:([a-z]{4}\.\d{3})\.\d{3}\.\d{2}")
+_MESSAGES = {"BkToCstmrStmt": "camt.053", "BkToCstmrAcctRpt": "camt.052",
+             "BkToCstmrDbtCdtNtfctn": "camt.054", "CstmrCdtTrfInitn": "pain.001",
+             "CstmrDrctDbtInitn": "pain.008"}
+_ASK_FOR_053 = "lever het camt.053-afschrift aan"
+_NEIGHBOURS = {
+    "camt.052": f"een camt.052-rekeningrapport (tussentijds), geen dagafschrift: {_ASK_FOR_053}",
+    "camt.054": "een camt.054-melding (bij- en afschrijvingsberichten), geen dagafschrift: "
+                + _ASK_FOR_053,
+    "pain.001": f"een betaalbestand (pain.001) voor de bank, geen afschrift: {_ASK_FOR_053}",
+    "pain.008": f"een incassobestand (pain.008), geen afschrift: {_ASK_FOR_053}",
+}
+
+
+def _check_root(root: etree._Element, name: str, first: etree._Element | None = None
+                ) -> tuple[str, str]:
+    """``first``: the first element inside a namespace-less Document, when there is one."""
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise StatementFileError(_DTD_REFUSED.format(name=name))
-    tag = root.tag
-    namespace, local = tag[1:].rpartition("}")[::2] if tag[:1] == "{" else ("", tag)
+    namespace, local = _split_tag(root.tag)
     match = NAMESPACE.fullmatch(namespace)
     if match and local in ("Document", "BkToCstmrStmt"):
         return namespace, f"camt.053.001.{match.group(1)}"
-    if not namespace and local in ("Document", "BkToCstmrStmt"):
-        return "", "camt.053"  # no namespace: the version is unknown; Stmt must follow
+    iso = _ISO_NAMESPACE.fullmatch(namespace)
+    if iso:
+        message = iso.group(1)
+    else:  # no namespace (or a stranger's): the message element tells
+        element = first if local == "Document" and first is not None else root
+        message = _MESSAGES.get(_split_tag(element.tag)[1].removesuffix("V01"))
+        if not namespace and local in ("Document", "BkToCstmrStmt") \
+                and message in (None, "camt.053"):
+            return "", "camt.053"  # the version is unknown; Stmt must follow
+    if message in _NEIGHBOURS:
+        raise StatementFileError(f"{name} is {_NEIGHBOURS[message]}")
+    if iso and message != "camt.053":
+        kind = _shown(namespace.rsplit(":", 1)[-1], 30)
+        raise StatementFileError(f"{name} is een ISO 20022-bericht {kind}, geen camt.053-afschrift")
     kind = _shown(namespace.rsplit(":", 1)[-1] if namespace else local, 60)
     raise StatementFileError(f"{name} is XML, maar geen camt.053-afschrift ({kind})")
+
+
+def _split_tag(tag) -> tuple[str, str]:
+    """'{namespace}local' → (namespace, local); a comment or PI has no str tag."""
+    if not isinstance(tag, str):
+        return "", ""
+    return tuple(tag[1:].rpartition("}")[::2]) if tag[:1] == "{" else ("", tag)
 
 
 def _where(exc: etree.XMLSyntaxError) -> str:
@@ -368,8 +422,11 @@ class _Reader:
     def _balances(self, data: StatementData, balances: list[dict], where: str
                   ) -> list[tuple[str, str]]:
         """OPBD (else PRCD) is the opening balance, CLBD the closing balance. Returns the
-        currency of each, for the warnings."""
+        currency of each, for the warnings. A balance without CdtDbtInd (some banks leave it
+        out of a zero balance) is read as a credit, with a warning: the balance check against
+        the entries catches a wrong guess; an entry without it is still refused."""
         found: dict[str, tuple[int, date | None, str | None]] = {}
+        guessed: list[str] = []  # the codes of balances without CdtDbtInd
         for balance in balances:
             code = _text(balance, "Tp/CdOrPrtry/Cd") or _text(balance, "Tp/CdOrPrtry/Prtry")
             code = (code or "").upper()
@@ -377,12 +434,22 @@ class _Reader:
                 continue
             here = f"{where}, saldo {code}"
             cents = self._amount(_first(balance, "Amt"), here)
-            credit = self._credit(_text(balance, "CdtDbtInd"), here)
+            currency = _currency(_attr(balance, "Amt", "Ccy"))
+            indicator = _text(balance, "CdtDbtInd")
+            credit = indicator is None or self._credit(indicator, here)
+            if indicator is None:
+                guessed.append(code)
             day = self._day(_first(balance, "Dt"), here, "datum")
-            found[code] = (cents if credit else -cents, day, _currency(_attr(balance, "Amt",
-                                                                               "Ccy")))
-        opening = found.get("OPBD") or found.get("PRCD")
+            found[code] = (cents if credit else -cents, day, currency)
+        opening_code = "OPBD" if "OPBD" in found else "PRCD"
+        opening = found.get(opening_code)
         closing = found.get("CLBD")
+        for code in guessed:
+            if code in (opening_code, "CLBD"):
+                cents, _day, currency = found[code]
+                self.warnings.append(
+                    f"A{where[1:]}: saldo {code} zonder CdtDbtInd gelezen als bijschrijving "
+                    f"({_money(cents, currency or data.currency or 'EUR')})")
         if opening:
             data.opening_balance_cents, data.opening_date = opening[0], opening[1]
         if closing:
