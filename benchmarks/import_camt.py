@@ -127,11 +127,12 @@ def measure_import(path: Path, url: str) -> dict:
 
         setattr(owner, name, timed)
 
-    from app.importers import camt
+    from app.importers import read_ahead
     from app.importers.matcher import AgreementIndex
     from app.services.matching import Matcher
 
-    stopwatch(camt._Reader, "chunks", "reading", generator=True)
+    # What the import waits for the reading process, and rebuilds its entries.
+    stopwatch(read_ahead, "_chunks", "reading", generator=True)
     stopwatch(Matcher, "_load_index", "loading agreements")
     stopwatch(AgreementIndex, "decide", "deciding")
     stopwatch(UnitOfWork, "commit", "committing")
@@ -144,7 +145,8 @@ def measure_import(path: Path, url: str) -> dict:
     parts["storing"] = seconds - sum(parts.values())
     return {"seconds": seconds, "parts": parts, "new": outcome.new_entries,
             "linked": sum(s.linked for s in outcome.statements),
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "reader_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
 def _timed_iteration(iterable, spent: dict[str, float], part: str):
@@ -233,7 +235,8 @@ def report(files: dict[int, Path], urls, args) -> None:
               f"agreements: floor (lxml iterparse on Ntry) {floor['seconds']:.2f} s; "
               f"import {r['seconds']:.2f} s = {entries / r['seconds']:,.0f} entries/s, "
               f"{r['seconds'] / floor['seconds']:.1f}× the floor ({parts}); "
-              f"{r['linked']:,} of {r['new']:,} linked; peak memory {r['peak_mb']:.0f} MB",
+              f"{r['linked']:,} of {r['new']:,} linked; peak memory {r['peak_mb']:.0f} MB "
+              f"(the reading process: {r['reader_peak_mb']:.0f} MB)",
               flush=True)
     if len(results) == 2:
         one, two = (results[n] for n in sorted(results))

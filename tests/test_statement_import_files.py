@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.cli import main
 from app.db import Database, make_engine, upgrade
 from app.demo_camt import synthetic_statement, write_camt053
+from app.importers import read_ahead
 from app.importers.statements import read_statement_file
 from app.models import BankTransaction, ImportedFile, Statement
 from app.models.audit import AuditEntry
@@ -145,9 +146,13 @@ def stored_rows(db_url) -> list[tuple]:
     return rows
 
 
-def test_a_file_of_several_chunks_is_stored_as_if_read_whole(capsys, municipal_db, tmp_path):
-    """Streamed in chunks of 5,000 entries, a file stores exactly what reading it whole
-    stores (same identities, same facts), and importing it again adds nothing."""
+@pytest.mark.parametrize("second_process", [False, True], ids=["here", "read-ahead"])
+def test_a_file_of_several_chunks_is_stored_as_if_read_whole(capsys, municipal_db, tmp_path,
+                                                             monkeypatch, second_process):
+    """Streamed in chunks of 5,000 entries (read in this process, or in a second one while
+    this one stores), a file stores exactly what reading it whole stores (same identities,
+    same facts), and importing it again adds nothing."""
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_BYTES", 1 if second_process else 10**12)
     month = camt_file(tmp_path / "groot.xml", 11_000)
     assert main(["--db", municipal_db, "import", str(month)]) == 0
     assert "11000 nieuw, 0 al bekend, saldo klopt" in capsys.readouterr().out
@@ -170,19 +175,19 @@ def test_a_bank_reference_repeated_in_a_later_chunk_reads_the_file_again_whole(
     """Whether a bank reference is unique in its statement is known only at the end: the
     import then reads the statement whole, so both entries keep the identities they would
     have had — and neither is lost as a 'duplicate' of the other."""
-    statement = synthetic_statement(OURS, 6_000, date(2026, 10, 1), seed=3)
+    statement = synthetic_statement(OURS, 8_000, date(2026, 10, 1), seed=3)
     first = statement.entries[0]
     statement.entries[5_500] = replace(statement.entries[5_500],
                                        bank_reference=first.bank_reference)
     path = tmp_path / "dubbel.xml"
     write_camt053(path, [statement], message_id="D", created=datetime(2026, 11, 1, 6))
     assert main(["--db", municipal_db, "import", str(path)]) == 0
-    assert "6000 nieuw, 0 al bekend, saldo klopt" in capsys.readouterr().out
+    assert "8000 nieuw, 0 al bekend, saldo klopt" in capsys.readouterr().out
     keys = {row[0] for row in stored_rows(municipal_db)}
     assert keys == set(dedup_keys(statement.entries))
     assert f"ref:{first.bank_reference}" not in keys  # no longer unique: fingerprints
     assert main(["--db", municipal_db, "import", str(path)]) == 0
-    assert "0 nieuw, 6000 al bekend" in capsys.readouterr().out
+    assert "0 nieuw, 8000 al bekend" in capsys.readouterr().out
 
 
 def test_an_amount_the_database_cannot_hold_is_refused_and_kept_in_the_history(
@@ -201,3 +206,17 @@ def test_an_amount_the_database_cannot_hold_is_refused_and_kept_in_the_history(
             AuditEntry.action == "bankafschrift geweigerd")).all()
     database.dispose()
     assert len(refused) == 1 and "groter dan een bankafschrift" in refused[0].after
+
+
+def test_a_broken_big_file_read_ahead_is_refused_in_one_line_and_stores_nothing(
+        capsys, municipal_db, tmp_path):
+    """The reading process meets the break after the import has stored thousands of entries:
+    the same one line as reading it here, and nothing stays."""
+    whole = camt_file(tmp_path / "heel.xml", 12_000).read_bytes()
+    path = tmp_path / "afgebroken.xml"
+    path.write_bytes(whole[: len(whole) * 3 // 4])
+    assert path.stat().st_size > read_ahead.READ_AHEAD_BYTES
+    assert main(["--db", municipal_db, "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "afgebroken of beschadigd" in err, err
+    assert counts(municipal_db) == (0, 0, 0)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import UserError
 from app.formatting import euro, sha256_of, short_date
+from app.importers import read_ahead
 from app.importers.statements import (
     Entry,
     ReadResult,
@@ -30,7 +31,6 @@ from app.importers.statements import (
     StatementFileError,
     StatementStream,
     read_statement_file,
-    stream_statement_file,
 )
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
 from app.models.employee import Role
@@ -110,14 +110,15 @@ def import_statement_file(
 
     ``force`` stores a statement whose balances do not add up, with the warning kept on it.
     A camt.053 is read, stored and linked a chunk of entries at a time, so memory stays flat
-    however big the file; only a statement that gives one bank reference to two entries is
-    read again whole (its entries' identities depend on all of them, see dedup_keys).
+    however big the file (a big file is read in a second process meanwhile: read_ahead);
+    only a statement that gives one bank reference to two entries is read again whole (its
+    entries' identities depend on all of them, see dedup_keys).
     """
     path = Path(path)
     report = progress or (lambda _message: None)
     report(f"{path.name}: lezen")
     try:
-        stream = stream_statement_file(path)
+        stream = read_ahead.stream(path)
         sha256 = sha256_of(path)
         report(f"{path.name}: controleren en opslaan")
         try:
