@@ -43,6 +43,7 @@ from app.services.validation import format_iban
 
 BOOKED = "BOOK"
 REFUSED_ACTION = "bankafschrift geweigerd"  # the audit row of a refused file (import history)
+KEYS_PER_QUERY = 5_000  # bound parameters per IN (...), well within SQLite's limit
 
 
 class StatementRefused(UserError):
@@ -234,7 +235,7 @@ class _Store:
         current.total += sum(e.amount_cents for e in booked)
         account_id = current.account.id
         keys = current.keys.next(booked)
-        known = _known_keys(self.session, account_id, booked)
+        known = _known_keys(self.session, account_id, keys)
         fresh = [(key, entry) for key, entry in zip(keys, booked, strict=True)
                  if key not in known]
         current.outcome.duplicates += len(booked) - len(fresh)
@@ -438,17 +439,15 @@ def _fingerprint(entry: Entry) -> str:
     return f"fp:{entry.booking_date.isoformat()}|{entry.amount_cents}|{iban}|{digest}"
 
 
-def _known_keys(session: Session, account_id: int, entries: list[Entry]) -> set[str]:
-    if not entries:
-        return set()
-    first = min(e.booking_date for e in entries)
-    last = max(e.booking_date for e in entries)
-    return set(session.scalars(
-        select(BankTransaction.dedup_key).where(
+def _known_keys(session: Session, account_id: int, keys: list[str]) -> set[str]:
+    """Which of these keys the account already has: looked up by key (the unique index), so
+    a chunk costs the same however many entries the statement stored before it."""
+    known: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        known.update(session.scalars(select(BankTransaction.dedup_key).where(
             BankTransaction.account_id == account_id,
-            BankTransaction.booking_date.between(first, last),
-        )
-    ))
+            BankTransaction.dedup_key.in_(keys[start:start + KEYS_PER_QUERY]))))
+    return known
 
 
 # -- Balances ----------------------------------------------------------------------------------
