@@ -101,11 +101,18 @@ def _copy(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     given = columns[: len(columns) - len(default_values)]
     quoted = ", ".join(f'"{name}"' for name in columns)
     statement = f'COPY "{table.name}" ({quoted}) FROM STDIN'
+    defaults = tuple(_plain(value) for value in default_values)
+    # Enum columns hold the (Dutch) value; psycopg would otherwise write the member's name.
+    enums = [i for i, key in enumerate(given) if isinstance(rows[0][key], enum.Enum)
+             or isinstance(getattr(table.c[key].type, "enum_class", None), type)]
     cursor = session.connection().connection.driver_connection.cursor()
     try:
         with cursor.copy(statement) as copy:
             for row in rows:
-                copy.write_row([_plain(row[key]) for key in given] + default_values)
+                values = [row[key] for key in given]
+                for i in enums:
+                    values[i] = _plain(values[i])
+                copy.write_row((*values, *defaults))
     except psycopg.IntegrityError as exc:
         # As an INSERT through SQLAlchemy would raise it: callers catch one kind of error.
         raise IntegrityError(statement, None, exc) from exc

@@ -49,7 +49,7 @@ from app.models.employee import Role
 from app.services import payouts as payout_services
 from app.services.bulk import insert_rows
 from app.services.permissions import requires
-from app.services.signals import touch_transactions
+from app.services.signals import touch, touch_transactions
 from app.services.unit_of_work import UnitOfWork
 
 CHUNK = 5_000  # ids per IN (...) and rows per batch
@@ -173,7 +173,10 @@ class Matcher:
             row["booked_cents"], row["is_open"] = row["amount_cents"], False
             amounts[row["id"]], dates[row["id"]] = row["amount_cents"], row["booking_date"]
         insert_rows(self.session, BankTransaction.__table__, rows)
-        touch_transactions(self.session, by_id)
+        # New rows concern exactly the participants decided for here: no query needed.
+        touch(self.session, {p for d in decided
+                             for p in (d.participant_id, *(s.participant_id
+                                                           for s in d.suggestions))})
         self._book_and_suggest(decided, links, amounts, dates, outcome)
         outcome.queued = outcome.examined - outcome.linked
         return outcome
