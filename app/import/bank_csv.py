@@ -25,10 +25,12 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from app.errors import first_line
+
+if TYPE_CHECKING:
+    import pandas as pd
 from app.importers.statements import (
     Entry,
     ReadResult,
@@ -480,6 +482,8 @@ def _frame(body: str, layout: Layout, separator: str, name: str, start: int) -> 
 
 
 def _read_csv(body: str, layout: Layout, separator: str, quotechar: str | None) -> pd.DataFrame:
+    import pandas as pd  # here: a camt.053 import (and its reading process) never needs it
+
     options = {"quotechar": quotechar} if quotechar else {"quoting": csv.QUOTE_NONE}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -515,6 +519,8 @@ def _pandas_reason(exc: Exception, name: str, offset: int) -> str:
         return f"{name} houdt midden in een regel op (aanhalingsteken niet gesloten): afgebroken?"
     if "expected after" in message:
         return f"{name}: aanhalingstekens kloppen niet in een van de regels"
+    import pandas as pd  # loaded already: the error came from it
+
     if isinstance(exc, pd.errors.EmptyDataError):
         return f"{name} bevat geen gegevens"
     return f"{name} is geen leesbare CSV-export ({_clean(message)[:80]})"

@@ -304,34 +304,38 @@ class Matcher:
         account_iban = {i: n for i, n in session.execute(select(BankAccount.id, BankAccount.iban))}
         a, p = Agreement, Participant
         facts = []
-        for row in session.execute(
+        no_ibans: frozenset[str] = frozenset()
+        # Unpacked rather than read by attribute name: 80,000 rows of 17 columns.
+        for (agreement_id, participant_id, organisation_id, counter_account_id, category_id,
+             direction, amount_cents, tolerance_percent, frequency, day, valid_from,
+             valid_through, description, initials, first_name, infix, last_name
+             ) in session.execute(
             select(a.id, a.participant_id, a.organisation_id, a.counter_account_id,
                    a.category_id, a.direction, a.amount_cents, a.tolerance_percent,
                    a.frequency, a.day, a.valid_from, a.valid_through, a.description,
                    p.initials, p.first_name, p.infix, p.last_name)
             .join(p, p.id == a.participant_id)
         ):
-            if row.organisation_id is not None:
-                ibans = organisation_ibans.get(row.organisation_id, frozenset())
+            if organisation_id is not None:
+                ibans = organisation_ibans.get(organisation_id, no_ibans)
             else:  # leefgeld, private transfers: the participant's own accounts
-                ibans = participant_ibans.get(row.participant_id, frozenset())
-            counter = account_iban.get(row.counter_account_id)
+                ibans = participant_ibans.get(participant_id, no_ibans)
+            counter = account_iban.get(counter_account_id)
             if counter is not None and counter not in ibans:
                 ibans = ibans | {counter}
-            self._categories[row.id] = row.category_id
-            income = row.direction.value == "inkomst"
+            self._categories[agreement_id] = category_id
+            income = direction.value == "inkomst"
             facts.append(AgreementFacts(
-                id=row.id, participant_id=row.participant_id, last_name=row.last_name or "",
-                initials=row.initials or "", first_name=row.first_name or "",
-                infix=row.infix or "", wage=income and row.category_id in wages,
-                learned=tuple(learned.get(row.id, ())),
-                organisation=organisation_names.get(row.organisation_id)
-                if row.organisation_id is not None else None,
-                ibans=ibans, income=income,
-                amount_cents=row.amount_cents, tolerance_percent=row.tolerance_percent,
-                frequency=row.frequency.value, day=row.day, valid_from=row.valid_from,
-                valid_through=row.valid_through, description=row.description,
-                terms=tuple(terms.get(row.id, ())),
+                id=agreement_id, participant_id=participant_id, last_name=last_name or "",
+                initials=initials or "", first_name=first_name or "", infix=infix or "",
+                wage=income and category_id in wages,
+                learned=tuple(learned.get(agreement_id, ())),
+                organisation=organisation_names.get(organisation_id)
+                if organisation_id is not None else None,
+                ibans=ibans, income=income, amount_cents=amount_cents,
+                tolerance_percent=tolerance_percent, frequency=frequency.value, day=day,
+                valid_from=valid_from, valid_through=valid_through, description=description,
+                terms=tuple(terms.get(agreement_id, ())),
             ))
         # Our own payments: in a file and not yet seen; and those seen whose return (an open
         # credit with a return reason) names their end-to-end id or account.
