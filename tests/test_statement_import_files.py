@@ -220,3 +220,27 @@ def test_a_broken_big_file_read_ahead_is_refused_in_one_line_and_stores_nothing(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "afgebroken of beschadigd" in err, err
     assert counts(municipal_db) == (0, 0, 0)
+
+
+def test_a_cancel_half_way_stops_the_reading_process_at_once(municipal_db, tmp_path):
+    """The clerk cancels (the progress callback raises) while a second process reads the
+    file: nothing is stored and that process is gone before the import returns."""
+    import multiprocessing
+
+    from app.services.statement_import import import_statement_file
+
+    path = camt_file(tmp_path / "groot.xml", 15_000)
+    assert path.stat().st_size > read_ahead.READ_AHEAD_BYTES
+
+    def cancel_after_the_first_chunk(message: str) -> None:
+        if "posten verwerkt" in message:
+            assert multiprocessing.active_children(), "the file is read in a second process"
+            raise KeyboardInterrupt("geannuleerd")
+
+    database = Database.open(municipal_db)
+    with pytest.raises(KeyboardInterrupt):
+        import_statement_file(database.unit_of_work("clerk"), path,
+                              progress=cancel_after_the_first_chunk)
+    assert multiprocessing.active_children() == []
+    database.dispose()
+    assert counts(municipal_db) == (0, 0, 0)

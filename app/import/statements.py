@@ -121,6 +121,12 @@ class StatementStream:
         return cls(result.file_format, chunks, bank=result.bank,
                    has_balances=result.has_balances, warnings=result.warnings, whole=True)
 
+    def close(self) -> None:
+        """Stop reading (a reading process stops too); safe to call at any time."""
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+
     def collect(self) -> ReadResult:
         """The whole file as one ReadResult (for the golden files and ``check``)."""
         statements: list[StatementData] = []

@@ -30,6 +30,7 @@ from app.importers.statements import (
     StatementData,
     StatementFileError,
     StatementStream,
+    file_error,
     read_statement_file,
 )
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
@@ -120,7 +121,11 @@ def import_statement_file(
     report(f"{path.name}: lezen")
     try:
         stream = read_ahead.stream(path)
-        sha256 = sha256_of(path)
+        try:
+            sha256 = sha256_of(path)
+        except OSError as exc:
+            stream.close()
+            raise file_error(path, exc) from None
         report(f"{path.name}: controleren en opslaan")
         try:
             return store_statements(uow, stream, file_name=path.name, sha256=sha256,
@@ -168,14 +173,17 @@ def store_statements(uow: UnitOfWork, result: ReadResult | StatementStream, *, f
                        stream)
         statements: list[StatementOutcome] = []
         stored_entries = 0
-        for chunk in stream.chunks:
-            done = store.add(chunk)
-            stored_entries += len(chunk.entries)
-            if done is not None:
-                statements.append(done)
-                report(f"{file_name}: afschrift {chunk.number} verwerkt")
-            elif not stream.whole:
-                report(f"{file_name}: {stored_entries:,} posten verwerkt".replace(",", "."))
+        try:
+            for chunk in stream.chunks:
+                done = store.add(chunk)
+                stored_entries += len(chunk.entries)
+                if done is not None:
+                    statements.append(done)
+                    report(f"{file_name}: afschrift {chunk.number} verwerkt")
+                elif not stream.whole:
+                    report(f"{file_name}: {stored_entries:,} posten verwerkt".replace(",", "."))
+        finally:  # refused or cancelled half-way: the reading stops now, not when collected
+            stream.close()
         outcome = ImportOutcome(file_name, stream.file_format, stream.bank, statements,
                                 list(stream.warnings))
         session.flush()
