@@ -84,6 +84,8 @@ WRITES: dict[str, dict[str, tuple[Role, ...]]] = {
     # beheerder's users add makes one, and the role comes from the login's group).
     "employees": {"INSERT": (_ADMIN, _BO), "UPDATE": (_ADMIN,)},
     "categories": {"INSERT": (_ADMIN,), "UPDATE": (_ADMIN,)},
+    # The letter's texts (Instellingen › Brieven); "terug naar standaardtekst" deletes the row.
+    "letter_texts": {"INSERT": (_ADMIN,), "UPDATE": (_ADMIN,), "DELETE": (_ADMIN,)},
 }
 
 # SECURITY DEFINER functions and who may call them (EXECUTE is revoked from PUBLIC).

@@ -235,7 +235,7 @@ def test_english_letter():
     data = golden.sample_overview(language="en")
     pdf = letter_pdf(data, LetterSettings(), TODAY)
     text = flat("\n".join(page_texts(pdf)))
-    assert "Your balance on 31 October 2026: €273.72" in text  # "saldo" is not English
+    assert "Your balance on 31-10-2026: € 273,72" in text  # "saldo" is not English
     assert "saldo" not in text.lower()
     assert "page 1 of 2" in text and "Health insurance" in text
     assert PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "en-GB"

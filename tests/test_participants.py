@@ -64,7 +64,7 @@ def test_dossier_numbers_continue_from_the_highest(db):
         ({"birth_date": date(2099, 1, 1)}, "geboortedatum"),
         ({"last_name": " "}, "achternaam is verplicht"),
         ({"variant": "half"}, "variant"),
-        ({"overview_language": "tr"}, "taal"),
+        ({"overview_language": "fr"}, "taal"),
         ({"allowance_frequency": "week", "allowance_day": 9}, "weekdag"),
         ({"buffer_limit_cents": -1}, "buffer"),
         ({"contact_employee_id": 999}, "Medewerker 999 bestaat niet"),

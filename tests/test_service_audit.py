@@ -43,6 +43,8 @@ from app.models import (
     Signal,
     SignalStatus,
 )
+from app.models.letter_text import LetterText
+from app.reports.letter_texts import DUTCH as DUTCH_LETTER
 from app.security import GROUPS
 from app.services import (
     accounts,
@@ -58,6 +60,7 @@ from app.services import (
     exports,
     leaving,
     letter_settings,
+    letter_templates,
     matching,
     organisations,
     overview,
@@ -744,3 +747,47 @@ def test_former_grant_gaps(queue_world, tmp_path, name, role):
     """The service lets this role do it, and so do the database's grants (with the real login)."""
     clerks, world = queue_world
     _gap_calls(world, tmp_path)[name](clerks.uow(role))
+
+
+def _letter_field(db, language: str, key: str):
+    with db.read() as session:
+        return {f.key: f for f in letter_templates.template_fields(session, language)}[key]
+
+
+def _audit_rows_of(db, action: str) -> list[AuditEntry]:
+    with db.read() as session:
+        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                                    .order_by(AuditEntry.id)))
+
+
+@covers(letter_templates.save_template, letter_templates.reset_template)
+def test_letter_texts_audit_rows_name_the_text_before_and_after(request, backend, db):
+    """As a real beheerder login on PostgreSQL: the grants of app.security let it write."""
+    clerks = _clerks(request, backend, db)
+    try:
+        _, rows = clerks.run(Role.ADMIN, letter_templates.save_template, "nl", "saldo_line",
+                             "Uw saldo is {amount} (op {day}).")
+        one(rows, "brieftekst gewijzigd", "letter_texts", "nl",
+            before={"veld": "saldo_line", "tekst": DUTCH_LETTER.saldo_line, "standaardtekst": True},
+            after={"veld": "saldo_line", "tekst": "Uw saldo is {amount} (op {day}).",
+                   "standaardtekst": False})
+        _, rows = clerks.run(Role.ADMIN, letter_templates.save_template, "nl", "saldo_line",
+                             "Uw saldo: {amount}.")
+        one(rows, "brieftekst gewijzigd", "letter_texts", "nl",
+            before={"tekst": "Uw saldo is {amount} (op {day}).", "standaardtekst": False},
+            after={"tekst": "Uw saldo: {amount}.", "standaardtekst": False})
+        _, rows = clerks.run(Role.ADMIN, letter_templates.reset_template, "nl", "saldo_line")
+        one(rows, "brieftekst teruggezet", "letter_texts", "nl",
+            before={"veld": "saldo_line", "tekst": "Uw saldo: {amount}."},
+            after={"veld": "saldo_line", "tekst": DUTCH_LETTER.saldo_line, "standaardtekst": True})
+        assert _letter_field(db, "nl", "saldo_line").custom is False
+        if backend == "postgresql":  # the stored row carries the beheerder's name
+            clerks.run(Role.ADMIN, letter_templates.save_template, "en", "intro", "Hello, {month}.")
+            with db.read() as session:
+                row = session.get(LetterText, ("en", "intro"))
+            assert row.changed_by == clerks.actor(Role.ADMIN)
+    finally:
+        clerks.close()
+    assert _audit_rows_of(db, "brieftekst wijzigen") == []  # nothing refused along the way
+    assert json.loads(_audit_rows_of(db, "brieftekst teruggezet")[0].after)["tekst"] == (
+        DUTCH_LETTER.saldo_line)

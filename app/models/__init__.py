@@ -14,6 +14,7 @@ from app.models.audit import AuditEntry, AuditHead, Setting
 from app.models.base import Base
 from app.models.booking import Booking, BookingMethod, Suggestion
 from app.models.employee import Employee, Role
+from app.models.letter_text import LetterText
 from app.models.organisation import BankAccount, Organisation, OrganisationKind
 from app.models.participant import (
     DEFAULT_BUFFER_CENTS,
@@ -40,7 +41,8 @@ __all__ = [
     "DEFAULT_BUFFER_CENTS", "Agreement", "AllowanceFrequency", "AuditEntry", "AuditHead",
     "BankAccount", "BankTransaction", "Base", "Booking", "BookingMethod", "Category",
     "CategoryKind", "ContactKind", "ContactNote", "DebtSituation", "Direction", "Employee",
-    "Frequency", "ImportedFile", "LearnedPattern", "Organisation", "OrganisationKind",
+    "Frequency", "ImportedFile", "LearnedPattern", "LetterText", "Organisation",
+    "OrganisationKind",
     "OverviewDelivery",
     "Participant", "ParticipantStatus", "PaymentMethod", "Payout", "PayoutBatch",
     "PayoutBatchStatus", "PayoutKind", "PayoutStatus",

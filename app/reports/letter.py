@@ -10,24 +10,38 @@ Knowing the pages before drawing also gives "pagina 1 van 2" without a second pa
 
 Large print is laid out again at 16 pt and more (re-flowed, not scaled): when the amounts no
 longer leave room for the names beside them, each table row puts its name on its own line
-with the amounts beneath. The fonts are the DejaVu Sans shipped in ``resources/fonts``
-(embedded, with € and the diacritics of the names we write). No BSN exists in the data given
-to this module, so none can be printed. Pure: no Session, no Qt.
+with the amounts beneath. No BSN exists in the data given to this module, so none can be
+printed. Pure: no Session, no Qt.
+
+Languages and scripts: the fonts are Noto (OFL, shipped in ``resources/fonts``, embedded as
+subsets): Noto Sans for Latin and Cyrillic (with € and the diacritics of the names we write),
+Noto Sans Arabic and Noto Sans Ethiopic. A letter in Arabic is right to left: its lines are
+right-aligned, the three-month table and the month's list mirrored (amounts stay right-aligned
+in their columns, written 1.234,56 as everywhere), and every value in a sentence is a bidi
+isolate. Lines with Arabic or Ethiopic letters are shaped and ordered in ``shaped_line``
+(HarfBuzz and the Unicode Bidirectional Algorithm) and written so that the PDF's extracted
+text is in logical order; everything else is drawn by reportlab directly, so a Dutch letter
+costs what it did.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+import threading
+import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
+import uharfbuzz
+from bidi import get_display
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import SUBSETN, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.assets import resource_root
@@ -43,8 +57,18 @@ from app.reports.overview_data import BookedAmount, OverviewData, Settlement
 from app.reports.overview_table import FOOTER_ROWS, SALDO_END, month_table
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
-REGULAR, BOLD = "HHB-Sans", "HHB-Sans-Bold"
-FONT_FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+REGULAR, BOLD = "HHB-Sans", "HHB-Sans-Bold"  # Latin, Greek, Cyrillic; digits, € …
+ARABIC, ARABIC_BOLD = "HHB-Arabic", "HHB-Arabic-Bold"
+ETHIOPIC, ETHIOPIC_BOLD = "HHB-Ethiopic", "HHB-Ethiopic-Bold"
+FONT_FILES = {  # Noto (SIL Open Font License), see resources/fonts/LICENSE-Noto.txt
+    REGULAR: "NotoSans-Regular.ttf", BOLD: "NotoSans-Bold.ttf",
+    ARABIC: "NotoSansArabic-Regular.ttf", ARABIC_BOLD: "NotoSansArabic-Bold.ttf",
+    ETHIOPIC: "NotoSansEthiopic-Regular.ttf", ETHIOPIC_BOLD: "NotoSansEthiopic-Bold.ttf",
+}
+SCRIPT_FONTS = {False: (REGULAR, ARABIC, ETHIOPIC), True: (BOLD, ARABIC_BOLD, ETHIOPIC_BOLD)}
+# Arabic letters look a size smaller than Latin ones of the same point size: Arabic runs are
+# set 10 % larger (the line's size stays that of the letter, so the layout is unchanged).
+OPTICAL_SIZE = {ARABIC: 1.1, ARABIC_BOLD: 1.1}
 NORMAL_SIZE, LARGE_SIZE = 12.0, 16.0
 MIN_ADDRESS_SIZE = 9.0  # the address shrinks to fit the window, never below this
 LEFT, RIGHT = 25 * mm, 20 * mm
@@ -69,6 +93,12 @@ class LetterSettings:
     window_top_mm: float = 50.0
     window_width_mm: float = 85.0
     window_height_mm: float = 30.0
+    # The letter's sentences per language as the municipality edited them (Instellingen ›
+    # Brieven); a language not in here prints its shipped texts.
+    texts: dict[str, Texts] = field(default_factory=dict, compare=False, repr=False)
+
+    def texts_for(self, language: str) -> Texts:
+        return self.texts.get(language) or texts_for(language)
 
     def window(self) -> tuple[float, float, float, float]:
         """The window as (x, y, width, height) in points, y at its bottom edge (PDF)."""
@@ -88,10 +118,11 @@ class LetterSettings:
 class Text:
     x: float  # left edge, or right edge when ``right``
     y: float  # baseline
-    text: str
+    text: str  # in logical order, as typed (bidi isolates around values in an RTL letter)
     size: float
     bold: bool = False
     right: bool = False
+    rtl: bool = False  # a line of a right-to-left paragraph (its base direction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,17 +173,406 @@ def register_fonts() -> None:
     """Register the shipped TrueType fonts once per process (reportlab embeds a subset)."""
     folder = resource_root() / "fonts"
     for name, file_name in FONT_FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(folder / file_name)))
+        pdfmetrics.registerFont(LetterFont(name, str(folder / file_name),
+                                           OPTICAL_SIZE.get(name, 1.0)))
 
 
-def width_of(text: str, size: float, bold: bool = False) -> float:
+_PRIVATE = 0xF0000  # Supplementary Private Use Area-A: the codes of shaped glyphs
+
+
+class LetterFont(TTFont):
+    """A TrueType font as reportlab embeds it (subsets of 256 codes, a ToUnicode map per
+    subset), that can also draw glyphs no single character maps to: the joining forms and
+    ligatures HarfBuzz chooses for Arabic. Such a glyph gets a private code point in this
+    process (U+F0000 …) that reportlab subsets like any character; the ToUnicode map gives
+    the characters the glyph stands for, so the PDF's text is the letters, not private codes.
+    """
+
+    def __init__(self, name: str, path: str, optical: float = 1.0):
+        super().__init__(name, path)
+        self.optical = optical  # drawn at this times the size of the text
+        self.covers = frozenset(self.face.charToGlyph)  # the font's own characters
+        self.stands_for: dict[int, str] = {}  # private code → the characters of its glyph
+        self._codes: dict[tuple[int, str], str] = {}
+        self._path = path
+        self._lock = threading.Lock()  # the preview and a print run may shape at once
+
+    @functools.cached_property
+    def harfbuzz(self) -> uharfbuzz.Font:
+        """The HarfBuzz font (in font units; these fonts have 1000 to the em)."""
+        return uharfbuzz.Font(uharfbuzz.Face(Path(self._path).read_bytes()))
+
+    @functools.cached_property
+    def scale(self) -> float:
+        return 1000 / self.harfbuzz.face.upem
+
+    def code(self, glyph: int, text: str) -> str:
+        """The character that draws ``glyph`` standing for ``text``: the character itself when
+        the font's cmap maps it to this glyph, else a private code for (glyph, text)."""
+        if len(text) == 1 and self.face.charToGlyph.get(ord(text)) == glyph:
+            return text
+        code = self._codes.get((glyph, text))
+        if code is None:
+            with self._lock:
+                code = self._codes.get((glyph, text))
+                if code is None:
+                    point = _PRIVATE + len(self.stands_for)
+                    face = self.face
+                    face.charToGlyph[point] = glyph
+                    face.charWidths[point] = face._pdfScale(face.hmetrics[glyph][0])
+                    self.stands_for[point] = text
+                    code = self._codes[(glyph, text)] = chr(point)
+        return code
+
+    def addObjects(self, doc) -> None:
+        state = self.state.get(doc)
+        super().addObjects(doc)  # (forgets the document's state)
+        for number, subset in enumerate(state.subsets if state else ()):
+            if not any(code in self.stands_for for code in subset):
+                continue
+            base = b"".join((SUBSETN(number), b"+", self.face.name,
+                             self.face.subfontNameX)).decode("pdfdoc")
+            doc.idToObject["toUnicodeCMap:" + base].content = _to_unicode(
+                base, subset, self.stands_for)
+
+
+def _to_unicode(name: str, subset: list[int], stands_for: dict[int, str]) -> str:
+    """reportlab's ToUnicode CMap, with the characters of each private code (a ligature maps
+    to several characters, in logical order; the second glyph of a decomposed character to
+    none: ``<>``, as extractors read it)."""
+
+    def hex_of(code: int) -> str:
+        return stands_for.get(code, chr(code)).encode("utf-16-be").hex().upper()
+
+    entries = [f"<{index:02X}> <{hex_of(code)}>" for index, code in enumerate(subset)]
+    return "\n".join([
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDSystemInfo", f"<< /Registry ({name})", f"/Ordering ({name})", "/Supplement 0",
+        ">> def", f"/CMapName /{name} def", "/CMapType 2 def", "1 begincodespacerange",
+        f"<00> <{len(subset) - 1:02X}>", "endcodespacerange", f"{len(entries)} beginbfchar",
+        *entries, "endbfchar", "endcmap", "CMapName currentdict /CMap defineresource pop",
+        "end", "end"])
+
+
+# --- scripts: which font, which direction, which glyphs ------------------------------------
+#
+# Latin, Cyrillic, digits and € are drawn by reportlab as they always were (drawString): a
+# Dutch letter does not pay for the rest. A line with Arabic or Ethiopic letters, bidi
+# controls, or a line of a right-to-left paragraph goes through ``shaped_line``:
+#
+# 1. bidi: the Unicode Bidirectional Algorithm (python-bidi, the Rust unicode-bidi crate)
+#    gives every character its embedding level; values in an Arabic sentence come in
+#    isolates (FSI … PDI), so "€ -326,28" and "030 286 0000" keep their order;
+# 2. fonts: each character in the font of its script (Arabic, Ethiopic, else Noto Sans); a
+#    space or punctuation mark in the font of the letters around it, if that font has it;
+# 3. shaping: every run of one level and one font that is Arabic or right-to-left is shaped
+#    by HarfBuzz (joining forms, ligatures, mirrored brackets, mark positions); the rest are
+#    the font's own glyphs (Ethiopic syllables are precomposed characters: no joining);
+# 4. order: the runs are put in visual order (rule L2) and placed left to right.
+#
+# The PDF gets the glyphs at these places. Text extractors read a PDF's text in the order
+# it is written in the content stream and turn right-to-left characters around themselves
+# (pypdf reverses a run of Arabic characters, taking neutral characters such as spaces with
+# it). So a line is written as pieces in *logical* order, each piece in its own text object
+# and in a shape an extractor reads back correctly: a right-to-left piece is written in
+# visual order and its logical last character, written first, is an Arabic letter; a
+# left-to-right piece starts with a strong left-to-right character; spaces and punctuation
+# that would otherwise be carried to the wrong side are written one by one. The extracted
+# text is then the logical text (tests/test_letter_languages.py).
+
+_RTL_RANGES = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc"
+_COMPLEX = re.compile(f"[{_RTL_RANGES}\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f"
+                      "\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+_RTL = re.compile(f"[{_RTL_RANGES}]")
+_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LEVELS = re.compile(r"levels: \[(.*?)\]", re.S)
+_LEVEL = re.compile(r"Level\(\s*(\d+)")
+# What pypdf's extraction counts as neutral (it keeps them with the run they are in) and as
+# right to left (pypdf._utils NEUTRAL_CHARACTER_RANGES, RTL_CHARACTER_RANGES).
+_EXTRACT_NEUTRAL = re.compile("[\x00-\x2f\x3a-\x40\u0660-\u066d\u06f0-\u06f9\u2000-\u206f"
+                              "\u20a0-\u21ff]")
+_EXTRACT_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def is_complex(text: str, rtl: bool = False) -> bool:
+    """Does this line need bidi, other fonts or shaping (else reportlab draws it as is)?"""
+    return rtl or _COMPLEX.search(text) is not None
+
+
+def _script(character: str) -> int | None:
+    """Index into SCRIPT_FONTS: 1 Arabic, 2 Ethiopic, 0 other letters and digits; None: a
+    space, punctuation mark or symbol (drawn in the font of the letters around it)."""
+    point = ord(character)
+    if 0x0590 <= point <= 0x08FF or 0xFB1D <= point <= 0xFDFF or 0xFE70 <= point <= 0xFEFF:
+        return 1
+    if 0x1200 <= point <= 0x139F or 0x2D80 <= point <= 0x2DDF or 0xAB00 <= point <= 0xAB2F:
+        return 2
+    category = unicodedata.category(character)
+    return 0 if category[0] in "LM" or category == "Nd" else None  # digits: the amounts' font
+
+
+def _fonts_of(text: str, levels: list[int], bold: bool) -> list[str]:
+    """The font of each character: its script's (digits: Noto Sans, like every amount); a
+    space or punctuation mark that of the letters before it (else after it) on the same
+    level, so "€ -326,28" in an isolate in an Arabic sentence is all Noto Sans."""
+    family = SCRIPT_FONTS[bold]
+    fonts = [pdfmetrics.getFont(name) for name in family]
+    scripts = [_script(c) for c in text]
+    chosen: list[str] = []
+    for index, (character, script) in enumerate(zip(text, scripts, strict=True)):
+        point = ord(character)
+        if script is None:
+            level = levels[index]
+            before = next((scripts[i] for i in range(index - 1, -1, -1)
+                           if scripts[i] is not None and levels[i] == level), None)
+            after = next((scripts[i] for i in range(index + 1, len(text))
+                          if scripts[i] is not None and levels[i] == level), None)
+            candidates = [s for s in (before, after, 0) if s is not None]
+        else:
+            candidates = [script]
+        candidates += [0, 1, 2]
+        pick = next((c for c in candidates if point in fonts[c].covers), candidates[0])
+        chosen.append(family[pick])
+    return chosen
+
+
+def _bidi_levels(text: str, rtl: bool) -> list[int]:
+    """The embedding level of every character (rules up to I2 of UAX #9), by python-bidi:
+    its ``debug`` result lists the resolved levels, one per byte of the UTF-8 text."""
+    if not rtl and _RTL.search(text) is None:
+        return [0] * len(text)
+    report = get_display(text, base_dir="R" if rtl else "L", debug=True)
+    found = _LEVELS.search(report)
+    by_byte = [int(level) for level in _LEVEL.findall(found.group(1))] if found else []
+    if len(by_byte) != len(text.encode("utf-8")):
+        raise RuntimeError(f"python-bidi gave no levels for {text!r}")
+    levels, offset = [], 0
+    for character in text:
+        levels.append(by_byte[offset])
+        offset += len(character.encode("utf-8"))
+    return levels
+
+
+@dataclass(frozen=True, slots=True)
+class Glyph:
+    code: str  # the character that draws it in its font (maybe a private code)
+    x: float  # left edge of its pen position, in 1/1000 of the font size from the line's left
+    y: float  # offset from the baseline, same unit
+    cluster: int  # index of the first character it stands for (logical order)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Glyphs of one font written in one text object, in visual order (left to right)."""
+
+    font: str
+    glyphs: tuple[Glyph, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShapedLine:
+    width: float  # in 1/1000 of the font size
+    pieces: tuple[Piece, ...]  # in the order to write them (logical)
+    text: str  # the characters drawn (logical order, without bidi controls)
+
+
+@dataclass
+class _Run:
+    start: int
+    end: int
+    level: int
+    font: str
+    glyphs: list[Glyph]  # visual order, x from the run's left edge
+    width: float = 0.0
+
+
+def _shape_run(run: _Run, text: str) -> None:
+    font = pdfmetrics.getFont(run.font)
+    part = text[run.start:run.end]
+    if run.font not in (ARABIC, ARABIC_BOLD) and run.level % 2 == 0:
+        widths = font.face.charWidths
+        default = font.face.defaultWidth
+        x = 0.0
+        for offset, character in enumerate(part):
+            run.glyphs.append(Glyph(character, x, 0.0, run.start + offset))
+            x += widths.get(ord(character), default)
+        run.width = x
+        return
+    buffer = uharfbuzz.Buffer()
+    buffer.cluster_level = uharfbuzz.BufferClusterLevel.MONOTONE_CHARACTERS
+    buffer.add_str(part)
+    buffer.guess_segment_properties()
+    buffer.direction = "rtl" if run.level % 2 else "ltr"
+    uharfbuzz.shape(font.harfbuzz, buffer, {})
+    infos, positions = buffer.glyph_infos, buffer.glyph_positions
+    starts = sorted({info.cluster for info in infos}) + [len(part)]
+    ends = {start: starts[i + 1] for i, start in enumerate(starts[:-1])}
+    scale = font.scale * font.optical
+    seen: set[int] = set()
+    pen = 0.0
+    # The first glyph of a cluster (in logical order) stands for its characters; any other
+    # glyph of the same cluster for none. In a right-to-left run that is its last glyph.
+    order = range(len(infos) - 1, -1, -1) if run.level % 2 else range(len(infos))
+    first = set()
+    for index in order:
+        if infos[index].cluster not in seen:
+            seen.add(infos[index].cluster)
+            first.add(index)
+    for index, (info, position) in enumerate(zip(infos, positions, strict=True)):
+        cluster = info.cluster
+        stands_for = part[cluster:ends[cluster]] if index in first else ""
+        run.glyphs.append(Glyph(font.code(info.codepoint, stands_for),
+                                pen + position.x_offset * scale, position.y_offset * scale,
+                                run.start + cluster))
+        pen += position.x_advance * scale
+    run.width = pen
+
+
+def _visual_order(levels: list[int]) -> list[int]:
+    """Rule L2 of UAX #9: indices of items (runs) in visual order from their levels."""
+    order = list(range(len(levels)))
+    if not levels:
+        return order
+    lowest_odd = min((level for level in levels if level % 2), default=None)
+    if lowest_odd is None:
+        return order
+    for level in range(max(levels), lowest_odd - 1, -1):
+        index = 0
+        while index < len(order):
+            if levels[order[index]] >= level:
+                end = index
+                while end < len(order) and levels[order[end]] >= level:
+                    end += 1
+                order[index:end] = reversed(order[index:end])
+                index = end
+            else:
+                index += 1
+    return order
+
+
+def _extraction_class(text: str) -> str:
+    """How pypdf reads what a glyph stands for: 'R' right to left, 'L' left to right, 'N'
+    neutral (a ligature of several characters too)."""
+    if len(text) != 1 or text == "\xa0" or _EXTRACT_NEUTRAL.match(text):
+        return "N"
+    return "R" if _EXTRACT_RTL.match(text) else "L"
+
+
+@functools.lru_cache(maxsize=16384)
+def shaped_line(text: str, bold: bool = False, rtl: bool = False) -> ShapedLine:
+    """A line of text as glyphs: bidi, fonts and shaping (see above). Sizes are in 1/1000
+    of the font size, so one shaping serves every size."""
+    register_fonts()
+    levels_all = _bidi_levels(text, rtl)
+    kept = [i for i, c in enumerate(text) if c not in _CONTROLS]
+    drawn = "".join(text[i] for i in kept)
+    levels = [levels_all[i] for i in kept]
+    paragraph = 1 if rtl else 0
+    end = len(drawn)  # rule L1: spaces at the end of the line take the paragraph's level
+    while end and drawn[end - 1].isspace():
+        end -= 1
+        levels[end] = paragraph
+    fonts = _fonts_of(drawn, levels, bold)
+    runs: list[_Run] = []
+    for index, (level, font) in enumerate(zip(levels, fonts, strict=True)):
+        if runs and runs[-1].level == level and runs[-1].font == font:
+            runs[-1].end = index + 1
+        else:
+            runs.append(_Run(index, index + 1, level, font, []))
+    for run in runs:
+        _shape_run(run, drawn)
+    x = 0.0
+    placed: dict[int, float] = {}
+    for index in _visual_order([run.level for run in runs]):
+        placed[index] = x
+        x += runs[index].width
+    width = x
+    pieces: list[Piece] = []
+    carried: str | None = None  # the direction the extractor is in
+    for index, run in enumerate(runs):
+        shift = placed[index]
+        glyphs = [Glyph(g.code, g.x + shift, g.y, g.cluster) for g in run.glyphs]
+        carried = _pieces(run, glyphs, drawn, carried, pieces)
+    return ShapedLine(width, tuple(pieces), drawn)
+
+
+def _pieces(run: _Run, glyphs: list[Glyph], text: str, carried: str | None,
+            out: list[Piece]) -> str | None:
+    """Split one run into pieces an extractor reads in logical order; returns the direction
+    the extractor is in after them."""
+    rtl = run.level % 2 == 1
+    clusters = sorted({g.cluster for g in glyphs})  # logical order
+    bounds = clusters[1:] + [run.end]
+    of_cluster: dict[int, list[Glyph]] = {c: [] for c in clusters}
+    for glyph in glyphs:  # visual order
+        of_cluster[glyph.cluster].append(glyph)
+    classes = [_extraction_class(text[c:b]) if len(of_cluster[c]) == 1 else "N"
+               for c, b in zip(clusters, bounds, strict=True)]
+
+    def emit(first: int, last: int) -> None:  # clusters[first:last] as one piece
+        chosen = [g for c in clusters[first:last] for g in of_cluster[c]]
+        chosen.sort(key=lambda g: g.x)
+        out.append(Piece(run.font, tuple(chosen)))
+
+    def one_by_one(first: int, last: int) -> None:
+        for index in range(first, last):
+            emit(index, index + 1)
+
+    against = "L" if rtl else "R"  # a strong character against the run's direction
+    own = "R" if rtl else "L"
+    index, count = 0, len(clusters)
+    while index < count:
+        if classes[index] == against:
+            emit(index, index + 1)
+            carried = against
+            index += 1
+            continue
+        stop = index
+        while stop < count and classes[stop] != against:
+            stop += 1
+        strong = [i for i in range(index, stop) if classes[i] == own]
+        if rtl:
+            # written right to left: the piece's first glyph is its logical last character
+            if strong:
+                emit(index, strong[-1] + 1)
+                carried = "R"
+                if strong[-1] + 1 < stop:
+                    emit(strong[-1] + 1, stop)  # neutrals after it: the extractor is in R
+            elif carried == "R":
+                emit(index, stop)
+            else:
+                one_by_one(index, stop)
+        else:
+            if carried == "L" or classes[index] == "L":
+                emit(index, stop)
+            elif strong:
+                one_by_one(index, strong[0])
+                emit(strong[0], stop)
+            else:
+                one_by_one(index, stop)
+            if strong:
+                carried = "L"
+        index = stop
+    return carried
+
+
+def width_of(text: str, size: float, bold: bool = False, rtl: bool = False) -> float:
+    if is_complex(text, rtl):
+        return shaped_line(text, bold, rtl).width * size / 1000
     return pdfmetrics.stringWidth(text, BOLD if bold else REGULAR, size)
 
 
-def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
-    """Greedy line breaking on spaces; a word longer than a line is broken by characters."""
-    font = pdfmetrics.getFont(BOLD if bold else REGULAR)
-    measure = font.stringWidth
+def wrap(text: str, size: float, width: float, bold: bool = False, rtl: bool = False
+         ) -> list[str]:
+    """Greedy line breaking on spaces; a word longer than a line is broken by characters.
+    Shaped text (Arabic, Ethiopic, a right-to-left paragraph) is measured as the whole line
+    it would be: the joining forms and the fonts of spaces change widths."""
+    complex_text = is_complex(text, rtl)
+    if complex_text:
+        def measure(part: str, size: float) -> float:
+            return width_of(part, size, bold, rtl)
+    else:
+        measure = pdfmetrics.getFont(BOLD if bold else REGULAR).stringWidth
     space = measure(" ", size)
     lines: list[str] = []
     current: list[str] = []
@@ -171,9 +591,14 @@ def wrap(text: str, size: float, width: float, bold: bool = False) -> list[str]:
             word_width = measure(word, size)
         if not word:
             continue
-        if current and used + space + word_width > width:
-            lines.append(" ".join(current))
-            current, used = [], 0.0
+        if current:
+            if complex_text:
+                too_wide = measure(" ".join([*current, word]), size) > width
+            else:
+                too_wide = used + space + word_width > width
+            if too_wide:
+                lines.append(" ".join(current))
+                current, used = [], 0.0
         used += (space if current else 0.0) + word_width
         current.append(word)
     if current:
@@ -187,7 +612,8 @@ class _Layout:
     def __init__(self, data: OverviewData, settings: LetterSettings, today: date):
         register_fonts()
         self.data, self.settings, self.today = data, settings, today
-        self.texts: Texts = texts_for(data.language)
+        self.texts: Texts = settings.texts_for(data.language)
+        self.rtl = self.texts.rtl  # right to left: lines right-aligned, the table mirrored
         self.size = LARGE_SIZE if data.large_print else NORMAL_SIZE
         self.leading = self.size * 1.3
         self.heading_size = self.size + 3
@@ -213,9 +639,26 @@ class _Layout:
         return False
 
     def text(self, x: float, text: str, *, size: float | None = None, bold: bool = False,
-             right: bool = False, y: float | None = None) -> None:
-        self.page.append(Text(x, self.y if y is None else y, text, size or self.size, bold,
-                              right))
+             right: bool = False, y: float | None = None, rtl: bool = False) -> None:
+        self.page.append(Text(x, self.y if y is None else y, _directed(text, rtl),
+                              size or self.size, bold, right, rtl))
+
+    def line(self, left: float, right: float, text: str, *, size: float | None = None,
+             bold: bool = False, y: float | None = None) -> None:
+        """A line of the letter's language between ``left`` and ``right``: from the left
+        edge, or from the right edge in a right-to-left letter."""
+        if self.rtl:
+            self.text(right, text, size=size, bold=bold, right=True, y=y, rtl=True)
+        else:
+            self.text(left, text, size=size, bold=bold, y=y)
+
+    def fill(self, template: str, **values: str) -> str:
+        """A template with its values; in a right-to-left letter each value in a first-strong
+        isolate (FSI … PDI), so an amount, date, phone number or Latin name keeps its own
+        order in the Arabic sentence (and an Arabic month its own)."""
+        if self.rtl:
+            values = {key: f"\u2068{value}\u2069" for key, value in values.items()}
+        return template.format(**values)
 
     # the parts of a page
     def first_page_header(self) -> float:
@@ -244,11 +687,11 @@ class _Layout:
                              (t.reference_contact, contact)):
             if not value:
                 continue
-            for line in wrap(label, self.size, width, bold=True):
-                self.page.append(Text(x, y, line, self.size, True))
+            for line in wrap(label, self.size, width, bold=True, rtl=self.rtl):
+                self.line(x, x + width, line, bold=True, y=y)
                 y -= self.leading
-            for line in wrap(value, self.size, width):
-                self.page.append(Text(x, y, line, self.size))
+            for line in wrap(value, self.size, width, rtl=self.rtl):
+                self.line(x, x + width, line, y=y)
                 y -= self.leading
             y -= self.leading * 0.3
         return min(window_bottom, y) - 10 * mm
@@ -297,11 +740,11 @@ class _Layout:
     def next_page_header(self) -> float:
         top = PAGE_HEIGHT - 15 * mm
         self.page.append(Text(LEFT, top, self.settings.municipality, self.size, True))
-        title = self.texts.continued.format(month=self.texts.month(self.data.month))
-        lines = wrap(title, self.size, CONTENT_WIDTH)
+        title = self.fill(self.texts.continued, month=self.texts.month(self.data.month))
+        lines = wrap(title, self.size, CONTENT_WIDTH, rtl=self.rtl)
         y = top - self.size * 1.4
         for line in lines:
-            self.page.append(Text(LEFT, y, line, self.size))
+            self.line(LEFT, PAGE_WIDTH - RIGHT, line, y=y)
             y -= self.size * 1.3
         self.page.append(Rule(LEFT, y + 4, PAGE_WIDTH - RIGHT, y + 4))
         return y - 8 * mm
@@ -311,29 +754,29 @@ class _Layout:
                   space_after: float | None = None) -> None:
         size = size or self.size
         leading = size * 1.3
-        for line in wrap(text, size, CONTENT_WIDTH, bold):
+        for line in wrap(text, size, CONTENT_WIDTH, bold, self.rtl):
             self.ensure(leading)
             self.y -= size
-            self.text(LEFT, line, size=size, bold=bold)
+            self.line(LEFT, PAGE_WIDTH - RIGHT, line, size=size, bold=bold)
             self.y -= leading - size
         self.y -= self.leading * 0.5 if space_after is None else space_after
 
     def heading(self, text: str, keep: float) -> None:
         """A heading kept on one page with the first ``keep`` points of what follows."""
-        lines = wrap(text, self.heading_size, CONTENT_WIDTH, True)
+        lines = wrap(text, self.heading_size, CONTENT_WIDTH, True, self.rtl)
         self.y -= self.leading * 0.5
         self.ensure(len(lines) * self.heading_size * 1.3 + keep)
         self.paragraph(text, size=self.heading_size, bold=True, space_after=self.leading * 0.3)
 
     def saldo(self) -> None:
         d, t = self.data, self.texts
-        line = t.saldo_line.format(day=t.day(d.as_of), amount=t.money(d.saldo_cents))
+        line = self.fill(t.saldo_line, day=t.day(d.as_of), amount=t.money(d.saldo_cents))
         self.paragraph(line, size=self.saldo_size, bold=True, space_after=self.leading * 0.6)
         if d.saldo_cents < 0:
             who = d.contact.name or t.municipality_word
             phone = _unbroken(d.contact.phone or self.settings.phone)
-            self.paragraph(t.below_zero.format(buffer=t.money(d.buffer_cents), who=who,
-                                               phone=phone))
+            self.paragraph(self.fill(t.below_zero, buffer=t.money(d.buffer_cents), who=who,
+                                     phone=phone))
             if -d.saldo_cents > d.buffer_cents:
                 self.paragraph(t.beyond_buffer, bold=True)
 
@@ -357,14 +800,19 @@ class _Layout:
         if stacked:
             column = CONTENT_WIDTH / 3
             label_width = CONTENT_WIDTH
-        right_edges = [PAGE_WIDTH - RIGHT - (2 - i) * column for i in range(3)]
+        # The months left to right; mirrored in a right-to-left letter (the names on the
+        # right, the first month next to them). Amounts stay right-aligned in their column.
+        if self.rtl:
+            right_edges = [LEFT + (3 - i) * column for i in range(3)]
+        else:
+            right_edges = [PAGE_WIDTH - RIGHT - (2 - i) * column for i in range(3)]
 
         def header() -> None:
             height = self.leading + 4
             self.page.append(Box(LEFT, self.y - height, CONTENT_WIDTH, height, fill=GREY))
             self.y -= self.size + 2
             for edge, name in zip(right_edges, headers, strict=True):
-                self.text(edge - pad / 2, name, bold=True, right=True)
+                self.text(edge - pad / 2, name, bold=True, right=True, rtl=self.rtl)
             self.y -= self.leading - self.size + 2
 
         def row(label_lines: list[tuple[str, bool]], cells: list[list[str]],
@@ -380,7 +828,7 @@ class _Layout:
             y = top
             for text, bold in label_lines:
                 y -= self.size
-                self.text(LEFT + 2, text, bold=bold, y=y)
+                self.line(LEFT + 2, PAGE_WIDTH - RIGHT - 2, text, bold=bold, y=y)
                 y -= self.leading - self.size
             amounts_top = y if stacked else top
             for edge, cell in zip(right_edges, cells, strict=True):
@@ -396,17 +844,20 @@ class _Layout:
         previous_group = None
         for group, label, cells in rows:
             lines: list[tuple[str, bool]] = []
-            name = _capital(t.category(group))
+            name = t.capital(t.category(group))
             if group != previous_group:
-                lines += [(line, True) for line in wrap(name, self.size, label_width - 4, True)]
-            shown = _capital(t.category(label))
+                lines += [(line, True)
+                          for line in wrap(name, self.size, label_width - 4, True, self.rtl)]
+            shown = t.capital(t.category(label))
             if shown != name:
-                lines += [(line, False) for line in wrap(shown, self.size, label_width - 4)]
+                lines += [(line, False)
+                          for line in wrap(shown, self.size, label_width - 4, rtl=self.rtl)]
             separate = previous_group is not None and group != previous_group
             row(lines, [[t.amount(c) for c in cell] for cell in cells],
                 (0.4, LINE_GREY) if separate else None)
             previous_group = group
-        footer_rows = [([(line, bold) for line in wrap(name, self.size, label_width - 4, bold)],
+        footer_rows = [([(line, bold)
+                         for line in wrap(name, self.size, label_width - 4, bold, self.rtl)],
                         [[t.amount(c)] for c in cents]) for name, cents, bold in footer]
         # The three saldo rows stay together, on the page of the rows above them if they fit.
         needed = sum((len(lines) + (1 if stacked else 0)) * self.leading + 4
@@ -419,37 +870,44 @@ class _Layout:
 
     def month_list(self) -> None:
         d, t = self.data, self.texts
-        self.heading(t.heading_list.format(month=t.month(d.month)), keep=2 * self.leading)
+        self.heading(self.fill(t.heading_list, month=t.month(d.month)), keep=2 * self.leading)
         bookings = d.this_month
         if not bookings:
             self.paragraph(t.list_empty)
         else:
             day_width = max(width_of(t.short_day(b.booking_date), self.size) for b in bookings)
             amount_width = max(width_of(t.amount(b.amount_cents), self.size) for b in bookings)
-            text_x = LEFT + day_width + self.size
-            text_width = PAGE_WIDTH - RIGHT - amount_width - self.size - text_x
+            text_width = CONTENT_WIDTH - day_width - amount_width - 2 * self.size
+            # day | what | amount; mirrored in a right-to-left letter (amount on the left)
+            if self.rtl:
+                day_x, amount_x = PAGE_WIDTH - RIGHT, LEFT + amount_width
+                text_x = PAGE_WIDTH - RIGHT - day_width - self.size
+            else:
+                day_x, amount_x = LEFT, PAGE_WIDTH - RIGHT
+                text_x = LEFT + day_width + self.size
             for booking in bookings:
-                lines = wrap(self.describe(booking), self.size, text_width)
+                lines = wrap(self.describe(booking), self.size, text_width, rtl=self.rtl)
                 self.ensure(len(lines) * self.leading)
                 self.y -= self.size
-                self.text(LEFT, t.short_day(booking.booking_date))
-                self.text(PAGE_WIDTH - RIGHT, t.amount(booking.amount_cents), right=True)
+                self.text(day_x, t.short_day(booking.booking_date), right=self.rtl)
+                top = self.y  # in reading order: day, what, amount
                 for index, line in enumerate(lines):
                     if index:
                         self.y -= self.leading
-                    self.text(text_x, line)
+                    self.text(text_x, line, right=self.rtl, rtl=self.rtl)
+                self.text(amount_x, t.amount(booking.amount_cents), right=True, y=top)
                 self.y -= self.leading - self.size
             self.y -= self.leading * 0.5
         if d.allowance_paid_cents:
-            self.paragraph(t.allowance_paid.format(month=t.month_name(d.month),
-                                                   amount=t.money(d.allowance_paid_cents)))
+            self.paragraph(self.fill(t.allowance_paid, month=t.month_name(d.month),
+                                     amount=t.money(d.allowance_paid_cents)))
         if d.withheld_cents:
-            self.paragraph(t.withheld.format(month=t.month_name(d.month),
-                                             amount=t.money(d.withheld_cents)))
+            self.paragraph(self.fill(t.withheld, month=t.month_name(d.month),
+                                     amount=t.money(d.withheld_cents)))
 
     def describe(self, booking: BookedAmount) -> str:
-        group = _capital(self.texts.category(booking.group))
-        label = _capital(self.texts.category(booking.label))
+        group = self.texts.capital(self.texts.category(booking.group))
+        label = self.texts.capital(self.texts.category(booking.label))
         return group if label == group else f"{group}: {label}"
 
     def what_next(self) -> None:
@@ -460,34 +918,34 @@ class _Layout:
             return
         if d.next_allowances:
             for allowance in d.next_allowances:
-                self.paragraph(t.next_allowance.format(day=t.weekday(allowance.day),
-                                                       amount=t.money(allowance.amount_cents)),
+                self.paragraph(self.fill(t.next_allowance, day=t.weekday(allowance.day),
+                                         amount=t.money(allowance.amount_cents)),
                                space_after=self.leading * 0.2)
             self.y -= self.leading * 0.3
         else:
             self.paragraph(t.no_allowance_known)
         if d.instalment_cents and d.saldo_cents < 0:
-            self.paragraph(t.instalment_running.format(amount=t.money(d.instalment_cents)))
+            self.paragraph(self.fill(t.instalment_running, amount=t.money(d.instalment_cents)))
         for notice in d.notices:
             template = t.notices.get(notice.kind)
             if template:
                 organisation = notice.organisation or t.somebody
-                self.paragraph(_capital(template.format(organisation=organisation)))
+                self.paragraph(t.capital(self.fill(template, organisation=organisation)))
 
     def final_settlement(self, settlement: Settlement) -> None:
         t = self.texts
         day = t.day(settlement.end_date)
         if settlement.final_cents > 0:
-            self.paragraph(t.settlement_paid.format(day=day,
-                                                    amount=t.money(settlement.final_cents)))
+            self.paragraph(self.fill(t.settlement_paid, day=day,
+                                     amount=t.money(settlement.final_cents)))
         elif settlement.final_cents == 0:
-            self.paragraph(t.settlement_zero.format(day=day))
+            self.paragraph(self.fill(t.settlement_zero, day=day))
         else:
-            self.paragraph(t.settlement_owed.format(day=day,
-                                                    amount=t.money(-settlement.final_cents)))
+            self.paragraph(self.fill(t.settlement_owed, day=day,
+                                     amount=t.money(-settlement.final_cents)))
             if settlement.instalment_cents and settlement.first_instalment:
-                self.paragraph(t.settlement_instalment.format(
-                    amount=t.money(settlement.instalment_cents),
+                self.paragraph(self.fill(
+                    t.settlement_instalment, amount=t.money(settlement.instalment_cents),
                     day=t.day(settlement.first_instalment)))
 
     def contact(self) -> None:
@@ -495,9 +953,9 @@ class _Layout:
         self.heading(t.heading_contact, keep=self.leading)
         phone = _unbroken(d.contact.phone or s.phone)
         if d.contact.name:
-            self.paragraph(t.contact.format(name=d.contact.name, phone=phone))
+            self.paragraph(self.fill(t.contact, name=d.contact.name, phone=phone))
         else:
-            self.paragraph(t.contact_without_name.format(phone=phone))
+            self.paragraph(self.fill(t.contact_without_name, phone=phone))
         self.ensure(4 * self.leading)
         self.paragraph(t.closing, space_after=self.leading * 0.2)
         self.paragraph(s.municipality, space_after=0)
@@ -507,9 +965,11 @@ class _Layout:
     def page_numbers(self) -> None:
         total = len(self.pages)
         for number, page in enumerate(self.pages, start=1):
-            label = self.texts.page.format(page=number, pages=total)
-            page.append(Text(PAGE_WIDTH / 2 - width_of(label, self.size) / 2, 12 * mm, label,
-                             self.size))
+            label = _directed(self.fill(self.texts.page, page=str(number), pages=str(total)),
+                              self.rtl)
+            width = width_of(label, self.size, rtl=self.rtl)
+            page.append(Text(PAGE_WIDTH / 2 - width / 2, 12 * mm, label, self.size,
+                             rtl=self.rtl))
             page.append(Text(PAGE_WIDTH - RIGHT, 12 * mm, self.data.number, self.size,
                              right=True))
 
@@ -517,10 +977,12 @@ class _Layout:
         d, t = self.data, self.texts
         self.new_page()
         if d.settlement is not None:  # the last letter says what it is first
-            self.heading(letter_title(d, t), keep=self.leading)
+            self.heading(self.fill(t.settlement_title, day=t.day(d.settlement.end_date)),
+                         keep=self.leading)
         self.saldo()  # the first thing in the body: what participants asked for
-        self.paragraph(t.greeting.format(name=d.address.name), space_after=self.leading * 0.3)
-        self.paragraph(t.intro.format(month=t.month(d.month)))
+        self.paragraph(self.fill(t.greeting, name=d.address.name),
+                       space_after=self.leading * 0.3)
+        self.paragraph(self.fill(t.intro, month=t.month(d.month)))
         self.three_months()
         self.month_list()
         self.what_next()
@@ -534,13 +996,36 @@ def _unbroken(text: str) -> str:
     return text.replace(" ", "\xa0")
 
 
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _directed(text: str, rtl: bool) -> str:
+    """A line of a right-to-left paragraph that begins with a left-to-right word (a name, an
+    amount) gets a right-to-left mark in front: a renderer that guesses the direction from
+    the text (Qt's print preview) then lays it out right to left too. The PDF has the
+    direction from ``Text.rtl`` and draws no mark."""
+    if rtl and text and not _starts_right_to_left(text):
+        return "\u200f" + text
+    return text
+
+
+def _starts_right_to_left(text: str) -> bool:
+    """Is the first strong character outside isolates right to left (rules P2, P3)?"""
+    depth = 0
+    for character in text:
+        if character in "\u2066\u2067\u2068":
+            depth += 1
+        elif character == "\u2069":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            kind = unicodedata.bidirectional(character)
+            if kind in ("R", "AL"):
+                return True
+            if kind == "L":
+                return False
+    return False
 
 
 def layout_letter(data: OverviewData, settings: LetterSettings, today: date
                   ) -> LaidOutLetter:
-    texts = texts_for(data.language)
+    texts = settings.texts_for(data.language)
     pages = _Layout(data, settings, today).build()
     return LaidOutLetter(data.number, pages, texts.code, letter_title(data, texts))
 
@@ -562,7 +1047,9 @@ def draw_page(canvas: Canvas, page: Page) -> None:
             if wanted != font:
                 canvas.setFont(*wanted)
                 font = wanted
-            if op.right:
+            if is_complex(op.text, op.rtl):
+                draw_shaped(canvas, op)
+            elif op.right:
                 canvas.drawRightString(op.x, op.y, op.text)
             else:
                 canvas.drawString(op.x, op.y, op.text)
@@ -583,6 +1070,84 @@ def draw_page(canvas: Canvas, page: Page) -> None:
             canvas.drawImage(op.path, op.x, op.y, op.width, op.height, mask="auto",
                              preserveAspectRatio=True, anchor="sw")
     canvas.showPage()
+
+
+def draw_shaped(canvas: Canvas, op: Text) -> None:
+    """A line through ``shaped_line``: each piece in its own text object, its glyphs placed
+    where HarfBuzz and the bidi order put them (TJ offsets, a rise for raised marks); after
+    the last one the text position moves down a line, as after reportlab's drawString, so
+    extractors end the line there."""
+    line = shaped_line(op.text, op.bold, op.rtl)
+    scale = op.size / 1000
+    left = op.x - line.width * scale if op.right else op.x
+    doc = canvas._doc
+    objects: list[tuple[LetterFont, list]] = []
+    for piece in line.pieces:
+        font = pdfmetrics.getFont(piece.font)
+        codes: list[tuple[int, int]] = [
+            (subset, byte) for subset, chunk in font.splitString(
+                "".join(g.code for g in piece.glyphs), doc) for byte in chunk]
+        if len({subset for subset, _ in codes}) == 1:
+            objects.append((font, list(zip(piece.glyphs, codes, strict=True))))
+            continue
+        # Codes of two font subsets: the font change between them would make an extractor
+        # flush the piece half way, so one text object per character, in logical order.
+        by_cluster: dict[int, list] = {}
+        for glyph, code in zip(piece.glyphs, codes, strict=True):
+            by_cluster.setdefault(glyph.cluster, []).append((glyph, code))
+        objects += [(font, by_cluster[cluster]) for cluster in sorted(by_cluster)]
+    for index, (font, glyphs) in enumerate(objects):
+        _text_object(canvas, font, glyphs, left, op.y, op.size,
+                     end_line=index == len(objects) - 1)
+
+
+def _text_object(canvas: Canvas, font: LetterFont, glyphs: list, left: float, y: float,
+                 size: float, end_line: bool) -> None:
+    """One text object; positions are in 1/1000 of ``size``, the font's own units in 1/1000
+    of the size it is drawn at (``size`` times its optical size)."""
+    scale = size / 1000
+    optical = font.optical
+    widths, default = font.face.charWidths, font.face.defaultWidth
+    pen = glyphs[0][0].x
+    out = [f"BT 1 0 0 1 {_number(left + pen * scale)} {_number(y)} Tm"]
+    shown: list[str] = []
+    subset_now, rise = None, 0.0
+
+    def show() -> None:
+        if shown:
+            out.append(f"[{' '.join(shown)}] TJ")
+            shown.clear()
+
+    for glyph, (subset, byte) in glyphs:
+        if subset != subset_now:
+            show()
+            out.append(f"{font.getSubsetInternalName(subset, canvas._doc)} "
+                       f"{_number(size * optical)} Tf")
+            subset_now = subset
+        if glyph.y != rise:
+            show()
+            out.append(f"{_number(glyph.y * scale)} Ts")
+            rise = glyph.y
+        if abs(glyph.x - pen) > 0.01:
+            shown.append(_number((pen - glyph.x) / optical))
+        shown.append(f"<{byte:02X}>")
+        pen = glyph.x + widths.get(ord(glyph.code), default) * optical
+    show()
+    if rise:
+        out.append("0 Ts")
+    if end_line:
+        # As reportlab's drawString ends with T*: a line down, so extractors end the line
+        # here; and off to the right, so that the next line, wherever it starts, does not
+        # look indented to them (pypdf would start it with a space).
+        out.append(f"{_number(PAGE_WIDTH)} {_number(-1.2 * size)} Td")
+    out.append("ET")
+    canvas.addLiteral(" ".join(out))
+
+
+def _number(value: float) -> str:
+    """A number for the content stream (reportlab's fp_str is pure Python and slow)."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def new_canvas(out: str | Path | BinaryIO, *, title: str, language: str, author: str
@@ -633,7 +1198,7 @@ def letter_pdf(data: OverviewData, settings: LetterSettings, today: date) -> byt
     """One participant's letter as PDF bytes, titled and in the participant's language."""
     import io
 
-    texts = texts_for(data.language)
+    texts = settings.texts_for(data.language)
     buffer = io.BytesIO()
     write_letters([data], buffer, settings, today,
                   title=letter_title(data, texts), language=texts.code)

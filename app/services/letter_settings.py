@@ -14,6 +14,7 @@ from app.models import Setting
 from app.models.employee import Role
 from app.reports.letter import LetterSettings
 from app.services import validation
+from app.services.letter_templates import texts_for_print
 from app.services.permissions import requires
 from app.services.unit_of_work import UnitOfWork
 
@@ -60,7 +61,8 @@ def load_letter_settings(session: Session) -> LetterSettings:
                 continue  # a hand-edited value that is no number: keep the default
         else:
             values[name] = (stored[key] or None) if name == "logo" else stored[key]
-    return replace(defaults, **values)
+    # The print run's sentences: the shipped texts with the municipality's own (Brieven).
+    return replace(defaults, **values, texts=texts_for_print(session))
 
 
 def clean_letter_settings(values: dict) -> dict:

@@ -48,7 +48,7 @@ from app.models import (
 )
 from app.models.employee import Role
 from app.reports.letter import LetterSettings, letter_title, write_letters
-from app.reports.letter_texts import DUTCH, texts_for
+from app.reports.letter_texts import DUTCH
 from app.reports.overview_data import (
     Address,
     AllowanceDate,
@@ -493,7 +493,7 @@ def _write_folder(folder: Path, letters: Iterator[OverviewData], settings: Lette
     except OSError as exc:
         raise UserError(f"Kan map {folder} niet maken: {exc.strerror or exc}") from None
     for data in letters:
-        texts = texts_for(data.language)
+        texts = settings.texts_for(data.language)
         path = folder / f"{_safe_name(data.number)}.pdf"
         with _replacing(path) as temporary:
             result = write_letters([data], temporary, settings, today,

@@ -54,7 +54,7 @@ EDITABLE_FIELDS = (
     "contact_employee_id", "supporter_name", "supporter_organisation", "supporter_phone",
     "self_reliance", "debt_situation", "next_progress_talk",
 )
-LANGUAGES = ("nl", "en")
+LANGUAGES = ("nl", "en", "ar", "tr", "pl", "ti", "uk")  # those of app.reports.letter_texts
 NUMBER_PREFIX = "HHB-"
 
 

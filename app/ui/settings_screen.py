@@ -1,8 +1,9 @@
 """Instellingen (beheerder): organisations and their IBANs, categories (add, rename, make
-inactive), the municipal accounts, employees (add, edit, make inactive), the letter settings,
-the thresholds of the signals and the audit trail's checkpoint folder (Controlepunten).
-Every change is one service call of app.services.organisations / accounts / categories /
-employees, off the GUI thread."""
+inactive), the municipal accounts, employees (add, edit, make inactive), the letter settings
+and the letter's texts (app.ui.letter_templates_panel), the thresholds of the signals and the
+audit trail's checkpoint folder (Controlepunten). Every change is one service call of
+app.services.organisations / accounts / categories / employees / letter_templates, off the GUI
+thread."""
 
 from __future__ import annotations
 
@@ -460,11 +461,19 @@ class SettingsScreen(QWidget):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(heading(self.tr("Brieven"), 12))
+        from app.ui.letter_templates_panel import LetterTemplatesPanel
         from app.ui.overviews_screen import LetterSettingsPanel
 
         self.letters_panel = LetterSettingsPanel(self.db)
-        layout.addWidget(self.letters_panel)
-        layout.addStretch(1)
+        settings_page = QWidget()
+        settings_layout = QVBoxLayout(settings_page)
+        settings_layout.addWidget(self.letters_panel)
+        settings_layout.addStretch(1)
+        self.templates_panel = LetterTemplatesPanel(self.db)
+        self.letters_tabs = QTabWidget()
+        self.letters_tabs.addTab(settings_page, self.tr("Afzender en venster"))
+        self.letters_tabs.addTab(self.templates_panel, self.tr("Teksten van de brief"))
+        layout.addWidget(self.letters_tabs, 1)
         return page
 
     # -- loading ----------------------------------------------------------------------------
@@ -473,6 +482,7 @@ class SettingsScreen(QWidget):
         self.reload()
         self.signals_panel.load()
         self.audit_panel.load()
+        self.templates_panel.load()
 
     refresh = activate
 
