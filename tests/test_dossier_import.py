@@ -761,3 +761,23 @@ def test_categories_match_ignoring_case_spaces_and_underscores(db, uow, tmp_path
     ]
 
     assert import_workbook(uow, write(tmp_path, book)).agreements == len(names)
+
+
+@pytest.mark.parametrize(("cell", "language"), [
+    (None, "nl"), ("ar", "ar"), (" TI ", "ti"), ("uk", "uk"), ("fr", None)],
+    ids=["blank", "arabic", "tigrinya-spaced", "ukrainian", "unknown"])
+def test_the_column_taal_chooses_the_language_of_the_paper_overview(db, uow, tmp_path, cell,
+                                                                     language):
+    book = DossierBook(participants=[
+        ParticipantRow(2, number="T1", bsn="111222333", last_name="Haddad", language=cell)])
+    path = write(tmp_path, book)
+    if language is None:
+        with pytest.raises(WorkbookError) as refused:
+            import_workbook(uow, path)
+        assert "Ongeldige taal 'fr' (kies uit nl, en, ar, tr, pl, ti, uk)" in "\n".join(
+            refused.value.problems)
+        assert count(db, Participant) == 0
+        return
+    import_workbook(uow, path)
+    with db.read() as session:
+        assert session.scalars(select(Participant.overview_language)).one() == language

@@ -44,6 +44,7 @@ PARTICIPANT_COLUMNS = {
     "buffer": "buffer",
     "papieren_overzicht": "paper_overview",
     "contactpersoon": "contact_person",
+    "taal": "language",  # of the paper overview: nl, en, ar, tr, pl, ti, uk; blank: nl
 }
 
 AGREEMENT_SHEET = "Afspraken"
@@ -94,6 +95,7 @@ class ParticipantRow:
     buffer: object = None
     paper_overview: object = None
     contact_person: object = None
+    language: object = None
 
 
 @dataclass

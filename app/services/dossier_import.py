@@ -61,6 +61,7 @@ from app.services.agreements import fold_category_name
 from app.services.bsn import bsns_among
 from app.services.bulk import insert_rows
 from app.services.matching import rematch_open_queue
+from app.services.participants import LANGUAGES
 from app.services.permissions import requires
 from app.services.signals import touch_everyone
 
@@ -344,6 +345,7 @@ class _Planner:
         self.p_variant = C(v.choice, Variant, "variant", memo=True)
         self.p_buffer = C(_buffer, memo=True)
         self.p_paper = C(v.yes_no, "papieren_overzicht", memo=True)
+        self.p_language = C(v.language, LANGUAGES, "taal", memo=True)
         self.p_contact = C(v.text, "contactpersoon", 200, memo=True)
         self.a_number = C(_identifier, "dossiernummer", 20, required="dossiernummer", memo=True)
         self.a_organisation = C(v.text, "organisatie", 200, memo=True)
@@ -508,6 +510,7 @@ class _Planner:
         variant = self.p_variant(check, r.variant)
         buffer = self.p_buffer(check, r.buffer)
         paper = self.p_paper(check, r.paper_overview)
+        language = self.p_language(check, r.language)
         contact = self.p_contact(check, r.contact_person)
 
         key = None
@@ -561,6 +564,7 @@ class _Planner:
                 "variant": variant or Variant.FULL,
                 "buffer_limit_cents": DEFAULT_BUFFER_CENTS if buffer is None else buffer,
                 "paper_overview": bool(paper),
+                "overview_language": language or "nl",
                 "contact_employee_id": contact_id,
             },
             new_contact,

@@ -204,6 +204,15 @@ def choice(value: object, options: type[E], label: str) -> E:
     raise ValidationError(f"Ongeldige {label}: {value!r} (kies uit {allowed})", label)
 
 
+def language(value: object, options: tuple[str, ...], label: str = "taal") -> str:
+    """A language code of the letter ('nl', 'AR ' → 'ar')."""
+    code = str(value).strip().lower()
+    if code not in options:
+        raise ValidationError(f"Ongeldige {label} {value!r} (kies uit {', '.join(options)})",
+                              label)
+    return code
+
+
 def _fold(value: str) -> str:
     return re.sub(r"[\s_]+", " ", value.strip().lower())
 
