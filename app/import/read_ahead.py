@@ -27,6 +27,7 @@ from app.importers.statements import (
     StatementFileError,
     StatementStream,
     stream_statement_file,
+    unreadable,
 )
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,7 @@ def _read(path: str, sending) -> None:
         except StatementFileError as exc:
             sending.send(("error", str(exc)))
         except Exception as exc:  # noqa: BLE001 - one line for the clerk, never a traceback
-            sending.send(("error", f"{Path(path).name} kan niet gelezen worden "
-                                   f"({type(exc).__name__}); er is niets opgeslagen"))
+            sending.send(("error", str(unreadable(Path(path), exc))))
     except (BrokenPipeError, OSError):
         pass  # the import stopped (refused, cancelled, killed): nobody is listening
     finally:

@@ -181,7 +181,7 @@ def read_statement_file(path: str | Path) -> ReadResult:
     except StatementFileError:
         raise
     except Exception as exc:  # a reader's bug must not become a traceback for the clerk
-        raise _unreadable(path, exc) from exc
+        raise unreadable(path, exc) from exc
 
 
 def stream_statement_file(path: str | Path) -> StatementStream:
@@ -198,7 +198,7 @@ def stream_statement_file(path: str | Path) -> StatementStream:
     except StatementFileError:
         raise
     except Exception as exc:  # as in read_statement_file
-        raise _unreadable(path, exc) from exc
+        raise unreadable(path, exc) from exc
 
 
 def _guarded(path: Path, chunks: Iterator[StatementChunk]) -> Iterator[StatementChunk]:
@@ -207,10 +207,11 @@ def _guarded(path: Path, chunks: Iterator[StatementChunk]) -> Iterator[Statement
     except StatementFileError:
         raise
     except Exception as exc:
-        raise _unreadable(path, exc) from exc
+        raise unreadable(path, exc) from exc
 
 
-def _unreadable(path: Path, exc: Exception) -> StatementFileError:
+def unreadable(path: Path, exc: Exception) -> StatementFileError:
+    """A reader's unexpected failure as the clerk sees it: one line, never a traceback."""
     return StatementFileError(
         f"{path.name} kan niet gelezen worden ({type(exc).__name__}); er is niets opgeslagen")
 

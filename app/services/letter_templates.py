@@ -435,6 +435,11 @@ def may_edit(db, actor: str | None = None) -> bool:
     return standing_of(db, actor or db.default_actor()).may(save_template.allowed_roles)
 
 
+def _as_logged(key: str, row: LetterText | None, spec: _Spec) -> dict:
+    """A text as its audit row names it: the stored one, or the standaardtekst."""
+    return {"veld": key, "tekst": row.text if row else spec.default, "standaardtekst": row is None}
+
+
 @requires(Role.ADMIN, action="brieftekst wijzigen")
 def save_template(uow: UnitOfWork, language: str, key: str, text: str) -> TemplateField:
     """The beheerder's own text for one text of the letter. A text equal to the shipped one is
@@ -444,8 +449,7 @@ def save_template(uow: UnitOfWork, language: str, key: str, text: str) -> Templa
     with uow:
         session = uow.session
         row = session.get(LetterText, (language, key))
-        before = {"veld": key, "tekst": row.text if row else spec.default,
-                  "standaardtekst": row is None}
+        before = _as_logged(key, row, spec)
         if cleaned == spec.default:
             if row is not None:
                 session.delete(row)
@@ -473,8 +477,7 @@ def reset_template(uow: UnitOfWork, language: str, key: str) -> TemplateField:
     with uow:
         session = uow.session
         row = session.get(LetterText, (language, key))
-        before = {"veld": key, "tekst": row.text if row else spec.default,
-                  "standaardtekst": row is None}
+        before = _as_logged(key, row, spec)
         if row is not None:
             session.delete(row)
         uow.record("brieftekst teruggezet", "letter_texts", language, before=before,

@@ -158,12 +158,9 @@ class Matcher:
         with their suggestions — no second pass over what was just written."""
         index = self.index
         self._returned_payouts(rows)
-        # An entry of € 0,00 has nothing to book: it is stored done, never in the queue.
+        # Only what waits in the queue (an entry of € 0,00 arrives done: nothing to book).
         decided = [index.decide(TransactionFacts(*(row[name] for name in FACT_FIELDS)))
-                   for row in rows if row["amount_cents"] != 0]
-        for row in rows:
-            if row["amount_cents"] == 0:
-                row["is_open"] = False
+                   for row in rows if row["is_open"]]
         outcome = MatchOutcome(examined=len(decided))
         by_id = {row["id"]: row for row in rows}
         links = [d for d in decided if d.agreement_id is not None or d.payout_id is not None]

@@ -377,7 +377,8 @@ def _transaction_row(statement_id: int, account_id: int, key: str, entry: Entry,
         "return_reason": _cut(entry.return_reason, 40),
         "occurrence": int(key.rsplit("#", 1)[1]) if key.startswith("fp:") else 1,
         "booked_cents": 0,
-        "is_open": True,
+        # In the queue exactly while not fully booked: € 0,00 has nothing to book.
+        "is_open": entry.amount_cents != 0,
         "version": 1,
     }
 
