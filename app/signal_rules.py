@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.formatting import euro, short_date
 from app.schedule import Schedule, add_months, due_dates
@@ -85,8 +86,7 @@ class AgreementFacts:
         return self.amount_cents if self.income else -self.amount_cents
 
 
-@dataclass(frozen=True)
-class BookedPayment:
+class BookedPayment(NamedTuple):  # a tuple: 100,000 of them at every import's commit
     agreement_id: int
     day: date
     amount_cents: int  # signed, as booked
@@ -180,7 +180,7 @@ def evaluate(facts: ParticipantFacts, coverage: Coverage | None, on: date,
 # -- Payments ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True, eq=False)  # many per agreement; one period is itself only
 class _Period:
     due: date
     end: date  # last day on time (D + M)

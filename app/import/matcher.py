@@ -193,7 +193,7 @@ def fold(text: str) -> str:
 def is_strong_term(normalised: str) -> bool:
     """A reference that can tell participants apart: at least five digits. A surname, 'huur'
     or a short number is weak evidence only."""
-    return len(normalised) >= 5 and sum(ch.isdigit() for ch in normalised) >= 5
+    return len(normalised) >= 5 and sum(map(str.isdigit, normalised)) >= 5
 
 
 def term_keys(term: str) -> set[str]:
@@ -209,10 +209,14 @@ def term_keys(term: str) -> set[str]:
     return keys
 
 
-def terms_in_text(texts: Iterable[str | None], known: dict[str, object]) -> dict[str, int]:
+def terms_in_text(texts: Iterable[str | None], known: dict[str, object],
+                  longest: int | None = None) -> dict[str, int]:
     """The normalised terms of ``known`` that occur in the texts, with the fewest pieces each
     was found in: also when typed in pieces ('261.000.012.3', '1234 5678 9012 3456'), but
-    whole pieces only, never inside a longer number."""
+    whole pieces only, never inside a longer number. ``longest``: the length of the longest
+    term (pieces joined beyond it cannot be one)."""
+    if longest is None:
+        longest = max(map(len, known), default=0)
     found: dict[str, int] = {}
     for text in texts:
         if not text:
@@ -224,6 +228,10 @@ def terms_in_text(texts: Iterable[str | None], known: dict[str, object]) -> dict
             joined = ""
             for end in range(start, min(start + MAX_PIECES, len(pieces))):
                 joined += pieces[end]
+                # Without leading zeros (normalising drops them) it only grows: past the
+                # longest term, no longer join can be one.
+                if len(joined) > longest and len(joined.lstrip("0")) > longest:
+                    break
                 # normalise_term() of pieces that hold no separators, inlined: it runs for
                 # every piece sequence of every transaction.
                 key = joined.lstrip("0") or "0" if len(joined) >= 6 and joined.isdigit() \
@@ -558,6 +566,7 @@ class AgreementIndex:
         self.participants_of_iban = {
             iban: {a.participant_id for a in group} for iban, group in self.by_iban.items()
         }
+        self.longest_term = max(map(len, self.by_term), default=0)
         self.participants_of_term = {
             key: {a.participant_id for a in group} for key, group in self.by_term.items()
         }
@@ -681,7 +690,7 @@ class AgreementIndex:
     def _evaluate(self, transaction: TransactionFacts, iban: str) -> list[_Candidate]:
         texts = (transaction.description, transaction.structured_reference,
                  transaction.mandate_id)
-        found_terms = terms_in_text(texts, self.by_term)
+        found_terms = terms_in_text(texts, self.by_term, self.longest_term)
         raw_text = " ".join(t for t in texts if t).upper()
         candidates: dict[int, _Candidate] = {}
 

@@ -44,7 +44,7 @@ from app.models import (
     SearchTerm,
     Suggestion,
 )
-from app.models.base import utcnow
+from app.models.base import stored_text, utcnow
 from app.models.employee import Role
 from app.services import payouts as payout_services
 from app.services.bulk import insert_rows
@@ -306,13 +306,14 @@ class Matcher:
         for (agreement_id, participant_id, organisation_id, counter_account_id, category_id,
              direction, amount_cents, tolerance_percent, frequency, day, valid_from,
              valid_through, description, initials, first_name, infix, last_name
-             ) in session.execute(
+             ) in session.connection().execute(
             select(a.id, a.participant_id, a.organisation_id, a.counter_account_id,
-                   a.category_id, a.direction, a.amount_cents, a.tolerance_percent,
-                   a.frequency, a.day, a.valid_from, a.valid_through, a.description,
+                   a.category_id, stored_text(a.direction), a.amount_cents,
+                   a.tolerance_percent, stored_text(a.frequency), a.day, a.valid_from,
+                   a.valid_through, a.description,
                    p.initials, p.first_name, p.infix, p.last_name)
             .join(p, p.id == a.participant_id)
-        ):
+        ).all():
             if organisation_id is not None:
                 ibans = organisation_ibans.get(organisation_id, no_ibans)
             else:  # leefgeld, private transfers: the participant's own accounts
@@ -321,7 +322,7 @@ class Matcher:
             if counter is not None and counter not in ibans:
                 ibans = ibans | {counter}
             self._categories[agreement_id] = category_id
-            income = direction.value == "inkomst"
+            income = direction == "inkomst"
             facts.append(AgreementFacts(
                 id=agreement_id, participant_id=participant_id, last_name=last_name or "",
                 initials=initials or "", first_name=first_name or "", infix=infix or "",
@@ -330,7 +331,7 @@ class Matcher:
                 organisation=organisation_names.get(organisation_id)
                 if organisation_id is not None else None,
                 ibans=ibans, income=income, amount_cents=amount_cents,
-                tolerance_percent=tolerance_percent, frequency=frequency.value, day=day,
+                tolerance_percent=tolerance_percent, frequency=frequency, day=day,
                 valid_from=valid_from, valid_through=valid_through, description=description,
                 terms=tuple(terms.get(agreement_id, ())),
             ))

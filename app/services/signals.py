@@ -49,7 +49,7 @@ from app.models import (
     Statement,
     Suggestion,
 )
-from app.models.base import utcnow
+from app.models.base import stored_text, utcnow
 from app.models.employee import Role
 from app.reports.signals_csv import SignalExportRow
 from app.services.bulk import insert_rows
@@ -360,29 +360,31 @@ def statement_coverage(session: Session) -> Coverage | None:
 def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, ParticipantFacts]:
     """The rules' facts of these participants: five queries, whatever their number."""
     agreements: dict[int, list[AgreementFacts]] = defaultdict(list)
-    rows = session.execute(
-        select(Agreement.participant_id, Agreement.id, Category.name, Category.kind,
-               Organisation.name, Agreement.description, Agreement.direction,
-               Agreement.frequency, Agreement.day, Agreement.valid_from,
+    # Core rows and enum columns as their text: 80,000 agreements at every import's commit.
+    connection = session.connection()
+    rows = connection.execute(
+        select(Agreement.participant_id, Agreement.id, Category.name,
+               stored_text(Category.kind), Organisation.name, Agreement.description,
+               stored_text(Agreement.direction), stored_text(Agreement.frequency), Agreement.day, Agreement.valid_from,
                Agreement.valid_through, Agreement.amount_cents, Agreement.signal_margin_days,
                Agreement.signal_tolerance_percent)
         .join(Category, Category.id == Agreement.category_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
         .where(Agreement.participant_id.in_(ids), Agreement.valid_from <= on + timedelta(days=70))
-    )
+    ).all()  # fetchall: a Core result iterated fetches row by row
     for (pid, a_id, category, kind, organisation, description, direction, frequency, day,
          valid_from, valid_through, amount, margin, tolerance) in rows:
         agreements[pid].append(AgreementFacts(
             a_id, agreement_label(category, organisation, description),
-            direction.value == "inkomst", category, kind.value, frequency.value, day,
+            direction == "inkomst", category, kind, frequency, day,
             valid_from, valid_through, amount, margin, tolerance))
     payments: dict[int, list[BookedPayment]] = defaultdict(list)
     moves: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for pid, a_id, day, cents in session.execute(
+    for pid, a_id, day, cents in connection.execute(
         select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                Booking.amount_cents)
         .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
-    ):
+    ).all():
         moves[pid].append((day, cents))
         if a_id is not None:
             payments[pid].append(BookedPayment(a_id, day, cents))
@@ -390,14 +392,14 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
     # waits in the queue for each of them.
     queued_agreements: dict[tuple[int, int], set[int]] = defaultdict(set)
     queued_rows: dict[tuple[int, int], tuple[date, int]] = {}
-    for pid, t_id, a_id, day, cents in session.execute(
+    for pid, t_id, a_id, day, cents in connection.execute(
         select(Agreement.participant_id, BankTransaction.id, Suggestion.agreement_id,
                BankTransaction.booking_date, BankTransaction.amount_cents)
         .join(Suggestion, Suggestion.transaction_id == BankTransaction.id)
         .join(Agreement, Agreement.id == Suggestion.agreement_id)
         .where(BankTransaction.is_open, BankTransaction.booking_date <= on,
                Agreement.participant_id.in_(ids))
-    ):
+    ).all():
         queued_agreements[pid, t_id].add(a_id)
         queued_rows[pid, t_id] = (day, cents)
     queued: dict[int, list[QueuedPayment]] = defaultdict(list)
