@@ -366,7 +366,8 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
         select(Agreement.participant_id, Agreement.id, Category.name,
                stored_text(Category.kind), Organisation.name, Agreement.description,
                stored_text(Agreement.direction), stored_text(Agreement.frequency),
-               Agreement.day, Agreement.valid_from, Agreement.valid_through, Agreement.amount_cents, Agreement.signal_margin_days,
+               Agreement.day, Agreement.valid_from, Agreement.valid_through,
+               Agreement.amount_cents, Agreement.signal_margin_days,
                Agreement.signal_tolerance_percent)
         .join(Category, Category.id == Agreement.category_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
