@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -149,6 +150,67 @@ def measure_import(path: Path, url: str) -> dict:
             "reader_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
 
 
+# What the import writes in bulk; their parents (the file, the statement) go in untimed.
+PARENT_TABLES = ("imported_files", "statements")
+BULK_TABLES = ("bank_transactions", "bookings", "match_suggestions")
+
+
+def measure_store_floor(imported_url: str, twin_url: str) -> dict:
+    """The database's own cost of the rows the import stored: the same rows (read back from
+    the imported database) written into a twin of the database as it was before the import,
+    straight through the driver — one executemany per table on SQLite, COPY on PostgreSQL —
+    in one transaction with every index and foreign key in place. No program can store
+    these rows faster on this database, so reading floor + this is what an import costs
+    before it has decided anything."""
+    from sqlalchemy import create_engine, func, select
+
+    from app.models import Base
+
+    tables = {name: Base.metadata.tables[name] for name in (*PARENT_TABLES, *BULK_TABLES)}
+    rows: dict[str, tuple[list[str], list[tuple]]] = {}
+    twin = create_engine(twin_url)
+    with twin.connect() as connection:
+        known = {name: connection.scalar(select(func.max(table.c.id))) or 0
+                 for name, table in tables.items()}
+    source = create_engine(imported_url)
+    with source.connect() as connection:
+        for name, table in tables.items():
+            columns = [c for c in table.columns if c.computed is None]
+            found = connection.exec_driver_sql(
+                f"SELECT {', '.join(c.name for c in columns)} FROM {name} "
+                f"WHERE id > {known[name]} ORDER BY id").fetchall()
+            rows[name] = ([c.name for c in columns], [tuple(r) for r in found])
+    source.dispose()
+    raw = twin.raw_connection()
+    try:
+        cursor = raw.cursor()
+        sqlite = twin.dialect.name == "sqlite"
+
+        def write(name: str) -> None:
+            columns, data = rows[name]
+            if not data:
+                return
+            if sqlite:
+                cursor.executemany(f"INSERT INTO {name} ({', '.join(columns)}) VALUES "
+                                   f"({', '.join('?' * len(columns))})", data)
+            else:
+                with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in data:
+                        copy.write_row(row)
+
+        for name in PARENT_TABLES:
+            write(name)
+        started = time.perf_counter()
+        for name in BULK_TABLES:
+            write(name)
+        raw.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        raw.close()
+        twin.dispose()
+    return {"seconds": seconds, "rows": sum(len(rows[name][1]) for name in BULK_TABLES)}
+
+
 def _timed_iteration(iterable, spent: dict[str, float], part: str):
     iterator = iter(iterable)
     while True:
@@ -173,12 +235,19 @@ def in_child(*args: str) -> dict:
 
 
 def database_urls(args, folder: Path):
-    """A fresh database per run: SQLite files, or databases on one PostgreSQL server."""
+    """A fresh database per run: SQLite files, or databases on one PostgreSQL server; and a
+    twin of a filled one (for the storing floor; none for a database given with --db)."""
     if args.db:
-        yield lambda _name: args.db
+        yield (lambda _name: args.db), (lambda _url: None)
         return
     if not args.postgres:
-        yield lambda name: f"sqlite:///{folder / f'{name}.db'}"
+        def sqlite_twin(url: str) -> str:
+            path = Path(url.removeprefix("sqlite:///"))
+            twin = path.with_name(f"{path.stem}_twin.db")
+            shutil.copyfile(path, twin)
+            return f"sqlite:///{twin}"
+
+        yield (lambda name: f"sqlite:///{folder / f'{name}.db'}"), sqlite_twin
         return
     from sqlalchemy import create_engine, text
 
@@ -186,14 +255,22 @@ def database_urls(args, folder: Path):
 
     server = PostgresServer.start()
     try:
-        def fresh(name: str) -> str:
+        def create(statement: str) -> None:
             engine = create_engine(server.url, isolation_level="AUTOCOMMIT")
             with engine.connect() as connection:
-                connection.execute(text(f"CREATE DATABASE {name}"))
+                connection.execute(text(statement))
             engine.dispose()
+
+        def fresh(name: str) -> str:
+            create(f"CREATE DATABASE {name}")
             return server.database_url(name)
 
-        yield fresh
+        def postgres_twin(url: str) -> str:
+            name = url.rsplit("/", 1)[1]
+            create(f"CREATE DATABASE {name}_twin TEMPLATE {name}")
+            return server.database_url(f"{name}_twin")
+
+        yield fresh, postgres_twin
     finally:
         server.stop()
 
@@ -204,6 +281,9 @@ def main() -> None:
         return
     if sys.argv[1:2] == ["--setup"]:
         print(json.dumps(setup_database(sys.argv[2], int(sys.argv[3]))))
+        return
+    if sys.argv[1:2] == ["--store-floor"]:
+        print(json.dumps(measure_store_floor(sys.argv[2], sys.argv[3])))
         return
     if sys.argv[1:2] == ["--import"]:
         print(json.dumps(measure_import(Path(sys.argv[2]), sys.argv[3])))
@@ -218,16 +298,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         files = make_files(args.participants, folder)
-        for urls in database_urls(args, folder):
-            report(files, urls, args)
+        for urls, twin in database_urls(args, folder):
+            report(files, urls, twin, args)
 
 
-def report(files: dict[int, Path], urls, args) -> None:
+def report(files: dict[int, Path], urls, twin, args) -> None:
     results = {}
     for entries, path in sorted(files.items())[: 1 if args.skip_doubling else 2]:
         floor = in_child("--floor", str(path))
         url = urls(f"bench_{entries}")
         agreements = in_child("--setup", url, str(args.participants))["agreements"]
+        twin_url = twin(url)
         results[entries] = r = in_child("--import", str(path), url)
         parts = ", ".join(f"{part} {seconds:.2f} s" for part, seconds in r["parts"].items())
         print(f"{entries:>9,} entries ({path.stat().st_size / 1e6:.0f} MB), "
@@ -238,6 +319,13 @@ def report(files: dict[int, Path], urls, args) -> None:
               f"{r['linked']:,} of {r['new']:,} linked; peak memory {r['peak_mb']:.0f} MB "
               f"(the reading process: {r['reader_peak_mb']:.0f} MB)",
               flush=True)
+        if twin_url is not None:
+            store = in_child("--store-floor", url, twin_url)
+            both = floor["seconds"] + store["seconds"]
+            print(f"          storing floor: the same {store['rows']:,} rows straight through "
+                  f"the driver {store['seconds']:.2f} s; reading + storing floor {both:.2f} s "
+                  f"(the import is {r['seconds'] / both:.1f}× that; what is left for deciding, "
+                  f"signals and bookkeeping: {r['seconds'] - both:.2f} s)", flush=True)
     if len(results) == 2:
         one, two = (results[n] for n in sorted(results))
         print(f"doubling the entries multiplied the import time by "
