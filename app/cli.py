@@ -142,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     overviews = commands.add_parser(
         "overviews", help="maak de papieren overzichten van een maand (PDF of Excel)",
         description="Maak de papieren overzichten van een maand: iedereen met een papieren\n"
-                    "overzicht, iedereen (--alle) of één dossier (--dossier).",
+                    "overzicht, iedereen (--alle) of één dossier (--dossier). Eén PDF begint\n"
+                    "met een voorblad voor de postkamer: aantallen per taal, geen\n"
+                    "persoonsgegevens.",
         epilog=OVERVIEWS_OUTPUT, formatter_class=argparse.RawDescriptionHelpFormatter)
     overviews.add_argument("--month", required=True, metavar="JJJJ-MM")
     overviews.add_argument("--out", required=True, type=Path, metavar="PATH",
@@ -151,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     overviews.add_argument("--dossier", metavar="NR", help="alleen dit dossier")
     overviews.add_argument("--alle", dest="everybody", action="store_true",
                            help="iedere actieve deelnemer, ook zonder papieren overzicht")
+    overviews.add_argument("--op-postcode", dest="by_postcode", action="store_true",
+                           help="de brieven op volgorde van postcode en huisnummer (voor de "
+                                "postkamer); standaard op dossiernummer")
     overviews.set_defaults(run=run_overviews)
 
     users = commands.add_parser("users", help="medewerkers")
@@ -389,7 +394,8 @@ def run_overviews(args) -> int:
     db = open_database(args)
     try:
         run = print_overviews(db.unit_of_work(), month, args.out, dossier=args.dossier,
-                              everybody=args.everybody, progress=_progress_bar("overzichten"))
+                              everybody=args.everybody, by_postcode=args.by_postcode,
+                              progress=_progress_bar("overzichten"))
     finally:
         _progress_line(None)
     print(run.summary())

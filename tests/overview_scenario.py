@@ -124,6 +124,48 @@ def two_participants(db):
     return first, second
 
 
+# The mail room's run: participants in seven postcodes and house numbers, in four languages,
+# one without an address; dossier-number order is not postcode order. (number, first name,
+# last name, language, street, house number, addition, postcode, city); no bookings needed.
+MAIL_ROOM = [
+    ("HHB-00101", "Sanne", "Bakker", "nl", "Oudegracht", 10, None, "3512 AB", "Zeist"),
+    ("HHB-00102", "Fatima", "Haddad", "ar", "Damstraat", 2, None, "1011 AA", "Amsterdam"),
+    ("HHB-00103", "Senait", "Tesfay", "ti", "Oudegracht", 2, None, "3512 AB", "Zeist"),
+    ("HHB-00104", "Oliver", "Hughes", "en", "Oudegracht", 2, "B", "3512 AB", "Zeist"),
+    ("HHB-00105", "Kees", "Visser", "nl", "Oudegracht", 2, "a", "3512 AB", "Zeist"),
+    ("HHB-00106", "Piet", "Zonderadres", "nl", None, None, None, None, None),
+    ("HHB-00107", "Jan", "Mulder", "nl", "Vismarkt", 1, None, "9711 AA", "Groningen"),
+]
+# By postcode, then house number (2 before 10), then addition (a before B), then number.
+MAIL_ROOM_BY_POSTCODE = ["HHB-00102", "HHB-00103", "HHB-00105", "HHB-00104", "HHB-00101",
+                         "HHB-00107"]
+MAIL_ROOM_BY_NUMBER = ["HHB-00101", "HHB-00102", "HHB-00103", "HHB-00104", "HHB-00105",
+                       "HHB-00107"]
+
+
+@pytest.fixture(name="mail_room")
+def mail_room_participants(db) -> dict[str, int]:
+    """The MAIL_ROOM participants, active and wanting their overview on paper: number → id."""
+    from app.demo import bsn_check_digit
+
+    ids = {}
+    for index, (number, first, last, language, street, house, suffix, postcode, city) in \
+            enumerate(MAIL_ROOM):
+        head = 31415900 + 10 * index
+        while bsn_check_digit(str(head)) is None:
+            head += 1
+        bsn = f"{head}{bsn_check_digit(str(head))}"
+        pid = create_participant(
+            db.unit_of_work("t"), number=number, bsn=bsn, first_name=first, last_name=last,
+            registered_on=date(2026, 6, 1), street=street, house_number=house,
+            house_number_suffix=suffix, postcode=postcode, city=city, paper_overview=True,
+            overview_language=language)
+        change_status(db.unit_of_work("t"), pid, "intake", date(2026, 6, 2))
+        change_status(db.unit_of_work("t"), pid, "actief", date(2026, 7, 1))
+        ids[number] = pid
+    return ids
+
+
 def store_bookings(db, bookings, *, prefix: str = "X") -> list[int]:
     """Statements of the municipal account holding one entry per booking (no IBAN, no
     reference a matcher knows: they wait in the queue for the clerk)."""

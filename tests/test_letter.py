@@ -91,7 +91,7 @@ def test_saldo_on_page_one_is_the_saldo_function(db, scenario, tmp_path):
         run = print_overviews(db.unit_of_work("front"), month, out, dossier="HHB-00042",
                               today=TODAY)
         assert (run.letters, run.skipped) == (1, [])
-        first_page = page_texts(out.read_bytes())[0]
+        first_page = page_texts(out.read_bytes())[2]  # after the cover sheet and its back
         match = SALDO.search(first_page)
         assert match, first_page
         with db.read() as session:
@@ -123,7 +123,7 @@ def test_address_sits_in_the_configured_window(db, scenario, tmp_path):
     out = tmp_path / "rechts.pdf"
     print_overviews(db.unit_of_work("front"), golden.MONTH, out, dossier="HHB-00042",
                     today=TODAY)
-    page = PdfReader(out).pages[0]
+    page = PdfReader(out).pages[2]  # after the cover sheet and its blank back
     assert_address_in_window(placed(page), settings)
 
 

@@ -4,6 +4,7 @@ databases."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,12 @@ from app.cli import main
 from app.reports.overview_excel import write_overview_workbook
 from tests import overview_scenario as golden
 from tests.helpers import audit_json, audit_rows
-from tests.overview_scenario import two_participants  # noqa: F401 - fixture 'two'
+from tests.overview_scenario import (  # noqa: F401 - fixtures 'two', 'mail_room'
+    MAIL_ROOM_BY_NUMBER,
+    MAIL_ROOM_BY_POSTCODE,
+    mail_room_participants,
+    two_participants,
+)
 
 
 def run(capsys, *args) -> tuple[int, str, str]:
@@ -28,12 +34,15 @@ def test_one_pdf_of_everybody_with_a_paper_overview(capsys, db, db_url, two, tmp
     code, stdout, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10",
                             "--out", str(out))
     assert (code, err) == (0, "")
-    assert stdout.startswith("1 overzicht(en) van 2026-10 gemaakt, 2 pagina's")
+    # The pages are those of the file: the cover sheet, its blank back and the letter's two.
+    assert stdout.startswith("1 overzicht(en) van 2026-10 gemaakt, 4 pagina's")
     reader = PdfReader(out)
-    assert len(reader.pages) == 2 and reader.metadata.title == "Papieren overzichten oktober 2026"
-    assert "Ayşe Yılmaz-Çelik" in reader.pages[0].extract_text()
+    assert len(reader.pages) == 4 and reader.metadata.title == "Papieren overzichten oktober 2026"
+    assert "Voorblad voor de postkamer" in reader.pages[0].extract_text()
+    assert reader.pages[1].extract_text().strip() == ""
+    assert "Ayşe Yılmaz-Çelik" in reader.pages[2].extract_text()
     entry = audit_rows(db, "papieren overzichten gemaakt")[-1]
-    assert audit_json(entry, "after") == {"maand": "2026-10", "brieven": 1, "pagina's": 2,
+    assert audit_json(entry, "after") == {"maand": "2026-10", "brieven": 1, "pagina's": 4,
                                           "uitvoer": "pdf", "dossiers": ["HHB-00042"],
                                           "overgeslagen": []}
     assert entry.actor  # who printed
@@ -57,6 +66,25 @@ def test_everybody_into_a_folder_skips_who_has_no_address(capsys, db, db_url, tw
         "folder", ["HHB-00042"], ["HHB-00043"])
 
 
+def test_sorted_by_postcode_for_the_mail_room(capsys, db_url, mail_room, tmp_path):
+    """--op-postcode: the letters in the order of postcode and house number, and the cover
+    sheet says so; without it, by dossier number as before."""
+    orders = {}
+    for name, extra in (("postcode", ["--op-postcode"]), ("nummer", [])):
+        out = tmp_path / f"{name}.pdf"
+        code, stdout, err = run(capsys, "--db", db_url, "overviews", "--month", "2026-10",
+                                "--out", str(out), *extra)
+        assert code == 1 and err.splitlines()[1:] == [  # HHB-00106 has no address
+            "  HHB-00106: adres onvolledig (geen straat, huisnummer, postcode, woonplaats)"]
+        assert stdout.startswith("6 overzicht(en) van 2026-10 gemaakt")
+        pages = [" ".join(page.extract_text().split()) for page in PdfReader(out).pages]
+        numbers = [re.findall(r"HHB-\d{5}", text) for text in pages]
+        orders[name] = list(dict.fromkeys(n[-1] for n in numbers if n))
+        assert not numbers[0] and "Aantal brieven 6" in pages[0]
+        assert ("Volgorde op postcode, dan huisnummer" in pages[0]) == (name == "postcode")
+    assert orders == {"postcode": MAIL_ROOM_BY_POSTCODE, "nummer": MAIL_ROOM_BY_NUMBER}
+
+
 def test_the_help_documents_output_and_exit_status(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["overviews", "--help"])
@@ -65,6 +93,7 @@ def test_the_help_documents_output_and_exit_status(capsys):
     assert "exit-status" in text and "stderr" in text
     assert "1  een of meer deelnemers overgeslagen (de rest is wel gemaakt)" in text
     assert "huishoudboekje: 2 deelnemer(s) overgeslagen zonder overzicht, 12 wel gemaakt" in text
+    assert "--op-postcode" in text and "voor de postkamer" in " ".join(text.split())
 
 
 def test_one_dossier_and_nothing_printable(capsys, db_url, two, tmp_path):

@@ -30,7 +30,7 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -45,11 +45,14 @@ from reportlab.pdfbase.ttfonts import SUBSETN, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.assets import resource_root
+from app.reports import letter_texts as words
 from app.reports.letter_texts import (
     CALIBRATION_SAMPLE,
     CALIBRATION_STEPS,
     CALIBRATION_TITLE,
     DUTCH,
+    LANGUAGE_NAMES,
+    LANGUAGES,
     Texts,
     texts_for,
 )
@@ -458,10 +461,10 @@ def _extraction_class(text: str) -> str:
     return "R" if _EXTRACT_RTL.match(text) else "L"
 
 
-@functools.lru_cache(maxsize=16384)
-def shaped_line(text: str, bold: bool = False, rtl: bool = False) -> ShapedLine:
-    """A line of text as glyphs: bidi, fonts and shaping (see above). Sizes are in 1/1000
-    of the font size, so one shaping serves every size."""
+def _resolved(text: str, bold: bool, rtl: bool
+              ) -> tuple[list[int], str, list[int], list[str]]:
+    """The characters drawn (the indices in ``text`` of those kept, and they: no bidi
+    controls), their bidi levels and the font of each."""
     register_fonts()
     levels_all = _bidi_levels(text, rtl)
     kept = [i for i, c in enumerate(text) if c not in _CONTROLS]
@@ -472,7 +475,35 @@ def shaped_line(text: str, bold: bool = False, rtl: bool = False) -> ShapedLine:
     while end and drawn[end - 1].isspace():
         end -= 1
         levels[end] = paragraph
-    fonts = _fonts_of(drawn, levels, bold)
+    return kept, drawn, levels, _fonts_of(drawn, levels, bold)
+
+
+def optical_spans(text: str, bold: bool = False, rtl: bool = False
+                  ) -> list[tuple[int, int, float]]:
+    """(start, end, scale): the stretches of ``text`` drawn larger than the line's size (an
+    Arabic run, ``OPTICAL_SIZE``), for a renderer that shapes and orders the text itself (the
+    desktop client's preview and printer) and should size it as the PDF does."""
+    if not is_complex(text, rtl):
+        return []
+    kept, _, _, fonts = _resolved(text, bold, rtl)
+    spans: list[tuple[int, int, float]] = []
+    for index, font in zip(kept, fonts, strict=True):
+        scale = OPTICAL_SIZE.get(font, 1.0)
+        if scale == 1.0:
+            continue
+        if spans and spans[-1][2] == scale and all(
+                text[i] in _CONTROLS for i in range(spans[-1][1], index)):
+            spans[-1] = (spans[-1][0], index + 1, scale)
+        else:
+            spans.append((index, index + 1, scale))
+    return spans
+
+
+@functools.lru_cache(maxsize=16384)
+def shaped_line(text: str, bold: bool = False, rtl: bool = False) -> ShapedLine:
+    """A line of text as glyphs: bidi, fonts and shaping (see above). Sizes are in 1/1000
+    of the font size, so one shaping serves every size."""
+    _, drawn, levels, fonts = _resolved(text, bold, rtl)
     runs: list[_Run] = []
     for index, (level, font) in enumerate(zip(levels, fonts, strict=True)):
         if runs and runs[-1].level == level and runs[-1].font == font:
@@ -1166,15 +1197,29 @@ def new_canvas(out: str | Path | BinaryIO, *, title: str, language: str, author:
 @dataclass
 class WriteResult:
     letters: int = 0
-    pages: int = 0  # including the blank backs added for duplex printing
+    # Every page of the file: the letters', the blank backs added for duplex printing and the
+    # cover sheet (with its blank back): what the printer prints. The cover is not a letter.
+    pages: int = 0
+    languages: dict[str, int] = field(default_factory=dict)  # letters per printed language
+
+
+def printed_language(data: OverviewData, settings: LetterSettings) -> str:
+    """The language a participant's letter is printed in ('nl', 'ar' …)."""
+    return settings.texts_for(data.language).language
 
 
 def write_letters(letters: Iterable[OverviewData], out: str | Path | BinaryIO,
                   settings: LetterSettings, today: date, *, title: str,
                   language: str = DUTCH.code, duplex: bool = True,
-                  progress: Callable[[int], None] | None = None) -> WriteResult:
+                  progress: Callable[[int], None] | None = None,
+                  cover: Callable[[WriteResult], RunCover] | None = None) -> WriteResult:
     """Write the letters into one PDF. With ``duplex`` every letter starts on a new sheet: a
-    letter with an odd number of pages is followed by a blank page (not after the last)."""
+    letter with an odd number of pages is followed by a blank page (not after the last).
+
+    ``cover``: a cover sheet for the mail room in front of the letters (``cover_sheet``), made
+    from the result once every letter is written, so its counts are those of the letters in
+    the file (each read in the same snapshot as its letter). It is drawn last and then moved
+    to the front of the page tree: reportlab keeps every page in memory until ``save``."""
     canvas = new_canvas(out, title=title, language=language, author=settings.municipality)
     result = WriteResult()
     pending_blank = False
@@ -1187,9 +1232,20 @@ def write_letters(letters: Iterable[OverviewData], out: str | Path | BinaryIO,
             draw_page(canvas, page)
         result.letters += 1
         result.pages += len(laid_out.pages)
+        code = printed_language(data, settings)
+        result.languages[code] = result.languages.get(code, 0) + 1
         pending_blank = duplex and len(laid_out.pages) % 2 == 1
         if progress is not None:
             progress(result.letters)
+    if cover is not None and result.letters:
+        front = cover_sheet(cover(result), settings, duplex=duplex)
+        for page in front:
+            draw_page(canvas, page)
+        pages = canvas._doc.Pages.pages  # reportlab's page tree, in the order of the file
+        if len(pages) != result.pages + len(front):
+            raise RuntimeError("reportlab's page tree is not what was drawn")
+        pages[:] = pages[-len(front):] + pages[:-len(front)]
+        result.pages += len(front)
     canvas.save()
     return result
 
@@ -1203,6 +1259,94 @@ def letter_pdf(data: OverviewData, settings: LetterSettings, today: date) -> byt
     write_letters([data], buffer, settings, today,
                   title=letter_title(data, texts), language=texts.code)
     return buffer.getvalue()
+
+
+# --- the cover sheet of a print run --------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunCover:
+    """What the cover sheet of a print run says: who made it when, and counts. Nothing about
+    a participant (no name, no address, no dossier number): it is for the mail room."""
+
+    month: date
+    made_on: date
+    made_by: str | None  # the run's actor (a login), if known
+    languages: Mapping[str, int]  # letters per printed language ('nl', 'ar' …)
+    by_postcode: bool  # the letters' order: by postcode, else by dossier number
+    skipped: int  # participants left out (no complete address)
+
+    @property
+    def letters(self) -> int:
+        return sum(self.languages.values())
+
+
+def cover_page(cover: RunCover, settings: LetterSettings, *, blank_back: bool = False
+               ) -> Page:
+    """The cover sheet in Dutch (staff only): the run's month, date, actor, the number of
+    letters, letters per language (in the order of ``LANGUAGES``, only those printed), the
+    order and the number skipped."""
+    register_fonts()
+    size = 13.0
+    leading = size * 1.5
+    page: Page = []
+    y = PAGE_HEIGHT - 25 * mm
+    page.append(Text(LEFT, y, settings.municipality, 16, True))
+    if settings.department:
+        y -= 18
+        page.append(Text(LEFT, y, settings.department, NORMAL_SIZE))
+    y -= 22 * mm
+    page.append(Text(LEFT, y, words.COVER_NOTE, size, True))
+    y -= 14 * mm
+    title = words.COVER_TITLE.format(month=DUTCH.month(cover.month))
+    for line in wrap(title, 24, CONTENT_WIDTH, bold=True):
+        page.append(Text(LEFT, y, line, 24, True))
+        y -= 30
+    y -= 6 * mm
+    page.append(Rule(LEFT, y + 12, PAGE_WIDTH - RIGHT, y + 12))
+    value_x = LEFT + 90 * mm
+    facts = [(words.COVER_MADE, DUTCH.day(cover.made_on))]
+    if cover.made_by:
+        facts.append((words.COVER_BY, cover.made_by))
+    facts += [(words.COVER_LETTERS, _count(cover.letters)),
+              (words.COVER_ORDER, words.COVER_BY_POSTCODE if cover.by_postcode
+               else words.COVER_BY_NUMBER),
+              (words.COVER_SKIPPED, _count(cover.skipped))]
+    for label, value in facts:
+        y -= leading
+        page.append(Text(LEFT, y, label, size, True))
+        page.append(Text(value_x, y, value, size))
+    y -= 2 * leading
+    page.append(Text(LEFT, y, words.COVER_LANGUAGES, size + 2, True))
+    count_x = value_x + 30 * mm
+    page.append(Rule(LEFT, y - 6, count_x, y - 6, 0.4))
+    known = [code for code in LANGUAGES if cover.languages.get(code)]
+    others = sorted(code for code in cover.languages if code not in LANGUAGES)
+    for code in known + others:
+        y -= leading
+        page.append(Rule(LEFT, y - 6, count_x, y - 6, 0.4))
+        page.append(Text(LEFT, y, LANGUAGE_NAMES.get(code, code), size))
+        page.append(Text(count_x, y, _count(cover.languages[code]), size, right=True))
+    y -= 2 * leading
+    notes = [words.COVER_SHEETS] + ([words.COVER_BLANK_BACK] if blank_back else [])
+    for note in notes:
+        for line in wrap(note, NORMAL_SIZE, CONTENT_WIDTH):
+            page.append(Text(LEFT, y, line, NORMAL_SIZE))
+            y -= NORMAL_SIZE * 1.3
+        y -= NORMAL_SIZE * 0.5
+    return page
+
+
+def _count(number: int) -> str:
+    """A count the Dutch way: 10.000."""
+    return f"{number:,}".replace(",", ".")
+
+
+def cover_sheet(cover: RunCover, settings: LetterSettings, *, duplex: bool = True
+                ) -> list[Page]:
+    """The pages the cover takes in front of the letters: the cover, and with ``duplex`` its
+    blank back, so that the first letter still begins on a sheet of its own."""
+    page = cover_page(cover, settings, blank_back=duplex)
+    return [page, []] if duplex else [page]
 
 
 def calibration_page(settings: LetterSettings) -> Page:

@@ -638,6 +638,10 @@ UKRAINIAN = Texts(
 
 LANGUAGES: dict[str, Texts] = {"nl": DUTCH, "en": ENGLISH, "ar": ARABIC, "tr": TURKISH,
                                "pl": POLISH, "ti": TIGRINYA, "uk": UKRAINIAN}
+# Dutch names of the languages, as the screens and the print run's cover sheet show them (a
+# language not named here shows its code).
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks",
+                  "pl": "Pools", "ti": "Tigrinya", "uk": "Oekraïens"}
 
 # The calibration page is for staff: Dutch only.
 CALIBRATION_TITLE = "Kalibratie van het adresvenster"
@@ -649,6 +653,22 @@ CALIBRATION_STEPS = (
     "venster aan (links en boven, in millimeters) en druk deze pagina opnieuw af.",
 )
 CALIBRATION_SAMPLE = ("Voorbeeld Deelnemer", "Voorbeeldstraat 12A", "1234 AB  WOONPLAATS")
+
+# The cover sheet of a print run is for the mail room: Dutch only, counts only (no names, no
+# addresses, no dossier numbers).
+COVER_NOTE = "Voorblad voor de postkamer \u2014 niet versturen"
+COVER_TITLE = "Papieren overzichten {month}"
+COVER_MADE = "Gemaakt op"
+COVER_BY = "Gemaakt door"
+COVER_LETTERS = "Aantal brieven"
+COVER_ORDER = "Volgorde"
+COVER_BY_POSTCODE = "op postcode, dan huisnummer"
+COVER_BY_NUMBER = "op dossiernummer"
+COVER_SKIPPED = "Overgeslagen (adres onvolledig)"
+COVER_LANGUAGES = "Brieven per taal"
+COVER_SHEETS = ("Elke brief begint op een nieuw vel. Dit voorblad is geen brief: het hoort "
+                "niet in een envelop.")
+COVER_BLANK_BACK = "De achterkant van dit voorblad is leeg."
 
 
 def texts_for(language: str | None) -> Texts:

@@ -78,10 +78,33 @@ class Address:
 
 
 def _postcode_text(postcode: str) -> str:
-    compact = postcode.replace(" ", "").upper()
-    if re.fullmatch(r"\d{4}[A-Z]{2}", compact):
+    compact = _compact_postcode(postcode)
+    if _POSTCODE.fullmatch(compact):
         return f"{compact[:4]} {compact[4:]}"
     return postcode.strip()
+
+
+_POSTCODE = re.compile(r"\d{4}[A-Z]{2}")
+_NUMBER_PARTS = re.compile(r"\d+|\D+")
+
+
+def _compact_postcode(postcode: str) -> str:
+    """'3511 ab' → '3511AB': spaces and case ignored."""
+    return re.sub(r"\s+", "", postcode).upper()
+
+
+def mail_order_key(postcode: str | None, house_number: int | None, suffix: str | None,
+                   number: str) -> tuple:
+    """The mail room's order of letters: by postcode (4 digits and 2 letters, spaces and
+    case ignored), then house number, then its addition (12, 12-2, 12-10, 12A, 12b: digits in
+    an addition by value, letters without case), then dossier number. A malformed postcode
+    comes after the others, a missing one last; a missing house number last in its postcode."""
+    compact = _compact_postcode(postcode or "")
+    rank = 0 if _POSTCODE.fullmatch(compact) else 1 if compact else 2
+    addition = (suffix or "").strip().lstrip("-").strip().upper()
+    parts = tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                  for part in _NUMBER_PARTS.findall(addition))
+    return (rank, compact, house_number is None, house_number or 0, parts, number)
 
 
 @dataclass(frozen=True)

@@ -31,16 +31,12 @@ from sqlalchemy.orm import Session
 from app.errors import ValidationError
 from app.models import LetterText, Role
 from app.models.base import utcnow
-from app.reports.letter_texts import LANGUAGES, Texts
+from app.reports.letter_texts import LANGUAGE_NAMES, LANGUAGES, Texts
 from app.reports.overview_table import FOOTER_ROWS
 from app.services.permissions import requires
 from app.services.unit_of_work import CONFLICT, UnitOfWork
 
 log = logging.getLogger(__name__)
-
-# Dutch names of the languages, for the screen (a language not named here shows its code).
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "Engels", "ar": "Arabisch", "tr": "Turks",
-                  "pl": "Pools", "ti": "Tigrinya", "uk": "Oekraïens"}
 
 # Fields of Texts that are no text of the letter (tests/test_letter_templates.py checks that
 # every other string field is offered below, so a new sentence is not forgotten).

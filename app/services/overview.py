@@ -4,9 +4,10 @@
 many in chunks of a few hundred with a handful of queries per chunk (bookings, saldos through
 ``app.services.saldo``, leefgeld schedules, open signals), each chunk in one consistent
 snapshot so the table always adds up to the printed saldo. ``print_overviews`` is
-``huishoudboekje overviews``: the selection (paper preference, ``--alle``, ``--dossier``), one
-PDF or a folder of PDFs or an Excel workbook, participants without an address reported and
-skipped, progress per letter, one audit row for the run.
+``huishoudboekje overviews``: the selection (paper preference, ``--alle``, ``--dossier``), in
+dossier-number order or the mail room's (``--op-postcode``), one PDF (behind a cover sheet with
+the run's counts) or a folder of PDFs or an Excel workbook, participants without an address
+reported and skipped, progress per letter, one audit row for the run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -47,7 +48,13 @@ from app.models import (
     SignalStatus,
 )
 from app.models.employee import Role
-from app.reports.letter import LetterSettings, letter_title, write_letters
+from app.reports.letter import (
+    LetterSettings,
+    RunCover,
+    WriteResult,
+    letter_title,
+    write_letters,
+)
 from app.reports.letter_texts import DUTCH
 from app.reports.overview_data import (
     Address,
@@ -61,6 +68,7 @@ from app.reports.overview_data import (
     add_months,
     day_before,
     last_of_month,
+    mail_order_key,
     period_months,
 )
 from app.reports.overview_excel import write_overview_workbook
@@ -79,6 +87,9 @@ LETTER_STATUSES = (ParticipantStatus.ACTIVE, ParticipantStatus.CANCELLED)
 # Open signals a participant is told about (the letter texts say them in plain words).
 NOTICE_KINDS = ("betaling ontbreekt", "afwijkend bedrag", "dubbele betaling", "voortgangsgesprek")
 MAX_ALLOWANCE_DATES = 5
+# Up to this many ids are sent as one IN list (SQLite and psycopg limit bound parameters);
+# a larger selection reads the sort columns of every participant and keeps the chosen.
+MAX_BOUND_IDS = 10_000
 Progress = Callable[[int, int], None]
 
 
@@ -129,19 +140,43 @@ def overview_candidates(session: Session, *, everybody: bool = True) -> list[Can
 
 
 def select_participants(session: Session, *, dossier: str | None = None,
-                        everybody: bool = False) -> list[int]:
+                        everybody: bool = False, by_postcode: bool = False) -> list[int]:
     """``--dossier NR``: that one; else every active participant with a paper overview (with
-    ``--alle``: every active participant)."""
+    ``--alle``: every active participant), by dossier number or (``by_postcode``) in the mail
+    room's order, in one query."""
     if dossier:
         found = session.scalar(select(Participant.id).where(
             func.upper(Participant.number) == dossier.strip().upper()))
         if found is None:
             raise NotFoundError(f"Dossier {dossier} bestaat niet")
         return [found]
-    query = select(Participant.id).where(Participant.status.in_(LETTER_STATUSES))
+    where = [Participant.status.in_(LETTER_STATUSES)]
     if not everybody:
-        query = query.where(Participant.paper_overview.is_(True))
-    return list(session.scalars(query.order_by(Participant.number)))
+        where.append(Participant.paper_overview.is_(True))
+    if by_postcode:
+        return _in_mail_order(session.execute(select(*_MAIL_ORDER).where(*where)))
+    return list(session.scalars(select(Participant.id).where(*where)
+                                .order_by(Participant.number)))
+
+
+# What the mail room's order is decided by: the id, then mail_order_key's arguments.
+_MAIL_ORDER = (Participant.id, Participant.postcode, Participant.house_number,
+               Participant.house_number_suffix, Participant.number)
+
+
+def _in_mail_order(rows: Iterable[Sequence]) -> list[int]:
+    return [row[0] for row in sorted(rows, key=lambda row: mail_order_key(*row[1:]))]
+
+
+def in_postcode_order(session: Session, participant_ids: Sequence[int]) -> list[int]:
+    """The participants in the mail room's order (``mail_order_key``: postcode, house number,
+    addition, dossier number), read in one query; an id twice or of nobody is left out (the
+    print run would not find it either)."""
+    wanted = set(participant_ids)
+    query = select(*_MAIL_ORDER)
+    if len(wanted) <= MAX_BOUND_IDS:
+        query = query.where(Participant.id.in_(wanted))
+    return _in_mail_order(row for row in session.execute(query) if row[0] in wanted)
 
 
 # --- gathering ------------------------------------------------------------------------------
@@ -408,18 +443,26 @@ def output_kind(out: Path) -> str:
 @requires(Role.FRONTOFFICE, Role.TEAMLEADER, Role.ADMIN, action="papieren overzichten maken")
 def print_overviews(uow: UnitOfWork, month: date, out: Path, *, dossier: str | None = None,
                     everybody: bool = False, participant_ids: list[int] | None = None,
-                    today: date | None = None, progress: Progress | None = None) -> PrintRun:
+                    today: date | None = None, progress: Progress | None = None,
+                    by_postcode: bool = False) -> PrintRun:
     """Make the overviews of ``month``: every participant with a paper overview, everybody
-    (``everybody``), one dossier, or the ``participant_ids`` a clerk picked. ``out``: one
-    PDF (each letter on a new sheet for duplex printers), an .xlsx workbook, or a folder with
-    one PDF per participant named after the dossier number. Participants without a complete
-    address are skipped and listed; the rest is made. Nothing is left half-written."""
+    (``everybody``), one dossier, or the ``participant_ids`` a clerk picked (in their order).
+    ``by_postcode``: in the mail room's order instead (``mail_order_key``). ``out``: one
+    PDF (a cover sheet for the mail room, then each letter on a new sheet for duplex
+    printers), an .xlsx workbook, or a folder with one PDF per participant named after the
+    dossier number. Participants without a complete address are skipped and listed; the
+    rest is made. Nothing is left half-written."""
     today = today or date.today()
     db = uow.db
     kind = output_kind(out)
     with db.read() as session:
-        ids = participant_ids if participant_ids is not None else select_participants(
-            session, dossier=dossier, everybody=everybody)
+        if participant_ids is None:
+            ids = select_participants(session, dossier=dossier, everybody=everybody,
+                                      by_postcode=by_postcode)
+        elif by_postcode:
+            ids = in_postcode_order(session, participant_ids)
+        else:
+            ids = participant_ids
         settings = load_letter_settings(session)
     if not ids:
         raise UserError("Er zijn geen deelnemers met een papieren overzicht "
@@ -444,7 +487,12 @@ def print_overviews(uow: UnitOfWork, month: date, out: Path, *, dossier: str | N
             report(done, total)
 
     if kind == "pdf":
-        _write_pdf(out, letters(), settings, month, today, run)
+        def cover(result: WriteResult) -> RunCover:
+            # Called once every letter is written: run.skipped is complete.
+            return RunCover(month, today, uow.actor, result.languages, by_postcode,
+                            len(run.skipped))
+
+        _write_pdf(out, letters(), settings, month, today, run, cover)
     elif kind == "xlsx":
         with _replacing(out, keep=lambda: run.letters > 0) as temporary:
             run.letters = write_overview_workbook(letters(), temporary, settings)
@@ -478,10 +526,13 @@ def record_overviews_made(uow: UnitOfWork, month: date, numbers: Sequence[str], 
 
 
 def _write_pdf(out: Path, letters: Iterator[OverviewData], settings: LetterSettings,
-               month: date, today: date, run: PrintRun) -> None:
+               month: date, today: date, run: PrintRun,
+               cover: Callable[[WriteResult], RunCover]) -> None:
     title = f"Papieren overzichten {DUTCH.month(month)}"
     with _replacing(out, keep=lambda: run.letters > 0) as temporary:
-        result = write_letters(letters, temporary, settings, today, title=title)
+        result = write_letters(letters, temporary, settings, today, title=title, cover=cover)
+        # run.pages counts the cover sheet and its blank back: the pages of the file, as it
+        # counts the blank backs between letters (run.letters does not count the cover).
         run.letters, run.pages = result.letters, result.pages
     run.files.append(out)
 
@@ -540,7 +591,7 @@ def overview_for_dossier(db: Database, participant_id: int, month: date, *,
 
 
 __all__ = [
-    "Candidate", "PrintRun", "Skipped", "default_month", "output_kind", "overview_batches",
-    "overview_candidates", "overview_data", "overview_for_dossier", "parse_month",
-    "print_overviews", "record_overviews_made", "select_participants",
+    "Candidate", "PrintRun", "Skipped", "default_month", "in_postcode_order", "output_kind",
+    "overview_batches", "overview_candidates", "overview_data", "overview_for_dossier",
+    "parse_month", "print_overviews", "record_overviews_made", "select_participants",
 ]

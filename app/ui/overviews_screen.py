@@ -7,7 +7,10 @@ printer run off the GUI thread (``run_operation``) with progress and Annuleren.
 
 The preview and the printer get the same pages as the PDF: ``app.reports.letter`` lays each
 letter out into drawing operations, which ``paint_page`` replays on a QPainter in the shipped
-fonts. ``print_participant_overview`` is what the dossier's "Print overzicht" calls;
+fonts (Noto Sans, Noto Sans Arabic, Noto Sans Ethiopic; Qt shapes and orders the logical text
+of each line itself). A run printed or saved from this screen begins with the same cover sheet
+for the mail room as the command line's PDF, and can be sorted by postcode.
+``print_participant_overview`` is what the dossier's "Print overzicht" calls;
 ``LetterSettingsPanel`` edits the letter settings (also for the Instellingen screen).
 """
 
@@ -35,12 +38,17 @@ from PySide6.QtGui import (
     QImage,
     QPageLayout,
     QPageSize,
+    QPaintDevice,
     QPainter,
     QPen,
+    QTextCharFormat,
+    QTextLayout,
+    QTextOption,
 )
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -59,6 +67,8 @@ from PySide6.QtWidgets import (
 
 from app.assets import resource_root
 from app.reports.letter import (
+    ARABIC,
+    ETHIOPIC,
     FONT_FILES,
     PAGE_HEIGHT,
     REGULAR,
@@ -67,9 +77,14 @@ from app.reports.letter import (
     Page,
     Picture,
     Rule,
+    RunCover,
     Text,
     calibration_page,
+    cover_sheet,
+    is_complex,
     layout_letter,
+    optical_spans,
+    printed_language,
 )
 from app.reports.letter_texts import DUTCH
 from app.reports.overview_data import add_months
@@ -79,6 +94,7 @@ from app.services.overview import (
     PrintRun,
     Skipped,
     default_month,
+    in_postcode_order,
     overview_batches,
     overview_candidates,
     overview_for_dossier,
@@ -86,12 +102,13 @@ from app.services.overview import (
     record_overviews_made,
 )
 from app.ui.operations import Progress, run_operation
-from app.ui.widgets import Card, heading, muted
+from app.ui.widgets import Card, heading, muted, settings
 
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()
 PREVIEW_LIMIT = 50  # letters in one preview; printing and saving take them all
 MONTHS_BACK = 13
+BY_POSTCODE_KEY = "overzichten/op_postcode"  # the workstation remembers the mail room's order
 
 
 # --- painting the laid-out pages on Qt paint devices --------------------------------------
@@ -108,9 +125,25 @@ def _families() -> dict[str, str]:
     return families
 
 
-def paint_page(painter: QPainter, page: Page, dpi: float) -> None:
-    """Replay one page's operations; the painter's device shows an A4 sheet at ``dpi``."""
+def letter_font(bold: bool, size: float, device_dpi: float) -> QFont:
+    """The letter's font in Qt: the shipped Noto families in the order the PDF picks them
+    (Latin, digits and € first; Arabic; Ethiopic), so Qt takes every character from the
+    program's fonts and none from the system's. ``size`` in points on the sheet."""
     families = _families()
+    font = QFont(families[REGULAR])
+    font.setFamilies([families[REGULAR], families[ARABIC], families[ETHIOPIC]])
+    font.setBold(bold)
+    font.setPointSizeF(size * 72 / device_dpi)
+    font.setKerning(False)  # reportlab does not kern Latin text either
+    return font
+
+
+def paint_page(painter: QPainter, page: Page, dpi: float) -> None:
+    """Replay one page's operations; the painter's device shows an A4 sheet at ``dpi``.
+
+    A Text holds its line in logical order, as typed (the PDF's shaping and bidi ordering
+    happen only when it is drawn on a canvas): Qt orders and shapes it itself, with the
+    line's base direction (``Text.rtl``); see ``draw_text``."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -122,17 +155,10 @@ def paint_page(painter: QPainter, page: Page, dpi: float) -> None:
             key = (op.bold, op.size)
             font = fonts.get(key)
             if font is None:
-                font = QFont(families[REGULAR])
-                font.setBold(op.bold)
-                font.setPointSizeF(op.size * 72 / device_dpi)
-                font.setKerning(False)  # reportlab does not kern either
-                fonts[key] = font
+                font = fonts[key] = letter_font(op.bold, op.size, device_dpi)
             painter.setFont(font)
             painter.setPen(QColor("black"))
-            x = op.x
-            if op.right:
-                x -= QFontMetricsF(font, painter.device()).horizontalAdvance(op.text)
-            painter.drawText(QPointF(x, PAGE_HEIGHT - op.y), op.text)
+            draw_text(painter, op, font)
         elif isinstance(op, Rule):
             grey = int(op.grey * 255)
             painter.setPen(QPen(QColor(grey, grey, grey), op.width))
@@ -158,6 +184,57 @@ def paint_page(painter: QPainter, page: Page, dpi: float) -> None:
                 target.setSize(scaled.toSizeF())
                 painter.drawImage(target, image)
     painter.restore()
+
+
+def draw_text(painter: QPainter, op: Text, font: QFont) -> None:
+    """One line. A Latin line is drawText's. A line that needs bidi or shaping (Arabic,
+    Ethiopic, a right-to-left line) is laid out by ``text_layout`` and drawn as the glyphs it
+    chose: the print preview records its pages as a QPicture, which keeps the characters of
+    each run of text and lays every run out again on its own when shown, so punctuation
+    between an Arabic and a Latin run would land on the wrong side."""
+    baseline = PAGE_HEIGHT - op.y
+    if not is_complex(op.text, op.rtl):
+        x = op.x
+        if op.right:
+            x -= QFontMetricsF(font, painter.device()).horizontalAdvance(op.text)
+        painter.drawText(QPointF(x, baseline), op.text)
+        return
+    layout = text_layout(op, font, painter.device())
+    line = layout.lineAt(0)
+    x = op.x - line.naturalTextWidth() if op.right else op.x
+    origin = QPointF(x, baseline - line.ascent())
+    for run in layout.glyphRuns():
+        painter.drawGlyphRun(origin, run)
+
+
+def text_layout(op: Text, font: QFont, device: QPaintDevice | None = None) -> QTextLayout:
+    """A line as Qt lays it out: its text in logical order (as the Text holds it; Qt does
+    the bidi ordering and the shaping), the line's base direction, never wrapped (the letter
+    broke its lines already), left at x = 0, its Arabic runs set larger as the PDF sets them
+    (``optical_spans``)."""
+    layout = QTextLayout(op.text, font, device)
+    option = QTextOption()
+    option.setTextDirection(Qt.LayoutDirection.RightToLeft if op.rtl
+                            else Qt.LayoutDirection.LeftToRight)
+    option.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
+    option.setWrapMode(QTextOption.WrapMode.NoWrap)
+    layout.setTextOption(option)
+    formats = []
+    families = font.families()
+    for start, end, scale in optical_spans(op.text, op.bold, op.rtl):
+        larger = QFont(font)
+        larger.setFamilies([families[1], families[0], *families[2:]])  # spaces too: Arabic
+        larger.setPointSizeF(font.pointSizeF() * scale)
+        style = QTextCharFormat()
+        style.setFont(larger)
+        span = QTextLayout.FormatRange()
+        span.start, span.length, span.format = start, end - start, style
+        formats.append(span)
+    layout.setFormats(formats)
+    layout.beginLayout()
+    layout.createLine().setLineWidth(4 * PAGE_HEIGHT)
+    layout.endLayout()
+    return layout
 
 
 def prepare_printer(printer: QPrinter, title: str) -> None:
@@ -378,6 +455,13 @@ class OverviewsScreen(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.count = QLabel()
+        self.by_postcode = QCheckBox(self.tr("Sorteren op postcode (voor de postkamer)"))
+        self.by_postcode.setToolTip(self.tr(
+            "De brieven op volgorde van postcode en huisnummer, voor het voorbeeld, het "
+            "afdrukken en de PDF; anders op dossiernummer."))
+        self.by_postcode.setChecked(settings().value(BY_POSTCODE_KEY, False, type=bool))
+        self.by_postcode.toggled.connect(
+            lambda checked: settings().setValue(BY_POSTCODE_KEY, checked))
         self.result = Card()
         self.result.hide()
         self.result_text = QLabel()
@@ -412,14 +496,17 @@ class OverviewsScreen(QWidget):
         top.addWidget(buttons["settings"])
         actions = QHBoxLayout()
         actions.addWidget(self.count, 1)
+        actions.addWidget(self.by_postcode)
+        actions.addSpacing(16)
         for key in ("preview", "print", "pdf", "excel"):
             actions.addWidget(buttons[key])
         layout = QVBoxLayout(self)
         layout.addWidget(heading(self.tr("Papieren overzichten")))
         layout.addWidget(muted(self.tr(
             "Deelnemers die hun overzicht op papier willen, zijn aangevinkt. Elke brief begint "
-            "op een nieuw vel (dubbelzijdig afdrukken). Wie geen volledig adres heeft, wordt "
-            "overgeslagen en hieronder genoemd.")))
+            "op een nieuw vel (dubbelzijdig afdrukken), na een voorblad voor de postkamer met "
+            "de aantallen. Wie geen volledig adres heeft, wordt overgeslagen en hieronder "
+            "genoemd.")))
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.result)
@@ -448,13 +535,21 @@ class OverviewsScreen(QWidget):
             self.buttons[key].setEnabled(chosen > 0)
 
     # actions
-    def _layout_selected(self, limit: int | None, progress: Progress
-                         ) -> tuple[list[Page], list[Skipped], list[str]]:
-        """The pages of the selected letters, who was skipped, and who got a letter."""
-        ids = self.model.selected()[:limit] if limit else self.model.selected()
-        month = self.selected_month()
+    def _choices(self) -> tuple[list[int], date, bool]:
+        """What the clerk chose (read on the GUI thread): the ticked participants, the month
+        and whether the letters go in the mail room's order."""
+        return self.model.selected(), self.selected_month(), self.by_postcode.isChecked()
+
+    def _layout_selected(self, choices: tuple[list[int], date, bool], limit: int | None,
+                         progress: Progress) -> tuple[list[Page], list[Skipped], list[str]]:
+        """The pages of the chosen letters (in the mail room's order when asked, behind the
+        run's cover sheet), who was skipped, and who got a letter."""
+        ids, month, by_postcode = choices
         with self.db.read() as session:
             settings = load_letter_settings(session)
+            if by_postcode:
+                ids = in_postcode_order(session, ids)
+        ids = ids[:limit] if limit else ids
         skipped: list[Skipped] = []
         letters = []
         for done, item in enumerate(overview_batches(self.db, ids, month, today=self.today),
@@ -464,15 +559,24 @@ class OverviewsScreen(QWidget):
             else:
                 letters.append(item)
             progress(done, len(ids))
-        return (letter_pages(letters, settings, self.today), skipped,
-                [data.number for data in letters])
+        pages = letter_pages(letters, settings, self.today)
+        if letters:  # counted from the letters laid out, as write_letters counts its own
+            languages: dict[str, int] = {}
+            for data in letters:
+                code = printed_language(data, settings)
+                languages[code] = languages.get(code, 0) + 1
+            cover = RunCover(month, self.today, self.db.default_actor(), languages,
+                             by_postcode, len(skipped))
+            pages = cover_sheet(cover, settings) + pages
+        return pages, skipped, [data.number for data in letters]
 
     def preview(self) -> None:
         """The first letters of the selection in a print preview."""
         title = self.tr("Voorbeeld overzichten %1").replace(
             "%1", DUTCH.month(self.selected_month()))
 
-        month = self.selected_month()
+        choices = self._choices()
+        month = choices[1]
 
         def show(result) -> None:
             pages, skipped, numbers = result
@@ -482,7 +586,8 @@ class OverviewsScreen(QWidget):
                     self, pages, title, on_printed=lambda printer: record_printed(
                         self, self.db, month, printer, numbers, len(pages)))
 
-        run_operation(self, lambda progress: self._layout_selected(PREVIEW_LIMIT, progress),
+        run_operation(self, lambda progress: self._layout_selected(choices, PREVIEW_LIMIT,
+                                                                   progress),
                       on_done=show, label=self.tr("Voorbeeld maken…"))
 
     def ask_print(self) -> None:
@@ -494,11 +599,12 @@ class OverviewsScreen(QWidget):
 
     def print_to(self, printer: QPrinter) -> None:
         """Lay out and paint every selected letter on the printer, off the GUI thread."""
-        month = self.selected_month()
+        choices = self._choices()
+        month = choices[1]
         output = printer_output(printer)
 
         def work(progress: Progress) -> tuple[int, list[Skipped]]:
-            pages, skipped, numbers = self._layout_selected(None, progress)
+            pages, skipped, numbers = self._layout_selected(choices, None, progress)
             progress.check()
             painted = paint_pages(printer, pages) if pages else 0
             if painted:
@@ -534,9 +640,11 @@ class OverviewsScreen(QWidget):
             if on_done is not None:
                 on_done(run)
 
+        by_postcode = self.by_postcode.isChecked()
         run_operation(self, lambda progress: print_overviews(
             self.db.unit_of_work(), month, path, participant_ids=ids, today=self.today,
-            progress=progress), on_done=done, label=self.tr("Overzichten maken…"))
+            progress=progress, by_postcode=by_postcode), on_done=done,
+            label=self.tr("Overzichten maken…"))
 
     def _show_skipped(self, skipped: list[Skipped], message: str | None) -> None:
         lines = [message] if message else []
