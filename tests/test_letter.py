@@ -100,7 +100,7 @@ def test_saldo_on_page_one_is_the_saldo_function(db, scenario, tmp_path):
         assert match.group(1) == f"{last_day.day} {('september', 'oktober')[month.month - 9]} 2026"
     assert expected == -27977
     assert "Uw saldo is lager dan nul" in flat(first_page)  # September: one plain sentence
-    assert "bel Joke de Vries op 030 286 0000 als u vragen heeft." in flat(first_page)
+    assert "Heeft u vragen? Bel Joke de Vries op 030 286 0000." in flat(first_page)
 
 
 def test_the_bsn_is_nowhere_on_paper(db, scenario, tmp_path):
@@ -245,7 +245,7 @@ def test_below_zero_and_beyond_the_buffer():
     below = golden.shifted(golden.sample_overview(), 60_000)
     text = flat(page_texts(letter_pdf(below, LetterSettings(), TODAY))[0])
     assert "Uw saldo op 31 oktober 2026: € -326,28" in text
-    assert "uw buffer (die is € 1.500,00)" in text
+    assert "uit uw buffer van € 1.500,00" in text
     assert "groter dan uw buffer" not in text
     beyond = golden.shifted(golden.sample_overview(), 200_000)
     text = flat(page_texts(letter_pdf(beyond, LetterSettings(), TODAY))[0])

@@ -43,6 +43,18 @@ def finish(qtbot) -> None:
     qtbot.wait(50)  # let the results reach the GUI thread
 
 
+def print_to_pdf_printer(qtbot, screen: OverviewsScreen, folder) -> object:
+    """Print through Qt onto a PDF "printer" (what the painter puts on paper); its path."""
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printed = folder / "printer.pdf"
+    printer.setOutputFileName(str(printed))
+    screen.print_to(printer)
+    finish(qtbot)
+    qtbot.waitUntil(lambda: "naar de printer" in screen.result_text.text(), timeout=30_000)
+    return printed
+
+
 def test_preselected_by_paper_preference_then_saved_as_pdf(qtbot, screen, backend, tmp_path):
     first, second = screen.model.rows
     assert (first.number, first.paper, second.number, second.paper) == (
@@ -82,13 +94,7 @@ def test_preview_and_print_through_qt(qtbot, screen, db, backend, tmp_path):
     finish(qtbot)
     assert audit_rows(db, "papieren overzichten gemaakt") == []
 
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printed = tmp_path / "printer.pdf"
-    printer.setOutputFileName(str(printed))
-    screen.print_to(printer)
-    finish(qtbot)
-    qtbot.waitUntil(lambda: "naar de printer" in screen.result_text.text(), timeout=20_000)
+    printed = print_to_pdf_printer(qtbot, screen, tmp_path)
     reader = PdfReader(printed)  # what Qt's painter put on the "paper"
     assert len(reader.pages) == 4
     cover = " ".join(reader.pages[0].extract_text().split())
@@ -224,13 +230,7 @@ def test_sorted_by_postcode_from_the_screen(qtbot, db, mail_room, backend, tmp_p
     assert letter_order(pages) == MAIL_ROOM_BY_POSTCODE == screen.last_run.numbers
     assert "Volgorde op postcode, dan huisnummer" in pages[0]
 
-    printer = QPrinter(QPrinter.PrinterMode.HighResolution)  # Afdrukken…
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printed = tmp_path / "printer.pdf"
-    printer.setOutputFileName(str(printed))
-    screen.print_to(printer)
-    finish(qtbot)
-    qtbot.waitUntil(lambda: "naar de printer" in screen.result_text.text(), timeout=30_000)
+    printed = print_to_pdf_printer(qtbot, screen, tmp_path)  # Afdrukken…
     pages = pdf_pages(printed)  # what Qt's painter put on the "paper"
     cover = pages[0]
     assert letter_order(pages) == MAIL_ROOM_BY_POSTCODE

@@ -150,8 +150,8 @@ DUTCH = Texts(
     title="Uw overzicht van {month}",
     saldo_line="Uw saldo op {day}: {amount}",
     below_zero=(
-        "Uw saldo is lager dan nul: wij betaalden meer voor u dan er binnenkwam en gebruikten "
-        "daarvoor uw buffer (die is {buffer}); bel {who} op {phone} als u vragen heeft."
+        "Uw saldo is lager dan nul. Wij betaalden meer voor u dan er binnenkwam. Dat "
+        "betaalden wij uit uw buffer van {buffer}. Heeft u vragen? Bel {who} op {phone}."
     ),
     beyond_buffer="Uw tekort is groter dan uw buffer. Wij nemen contact met u op.",
     greeting="Beste {name},",
@@ -208,8 +208,8 @@ ENGLISH = Texts(
     title="Your overview for {month}",
     saldo_line="Your balance on {day}: {amount}",
     below_zero=(
-        "Your balance is below zero: we paid more for you than came in and used your buffer "
-        "for this (your buffer is {buffer}); call {who} on {phone} if you have questions."
+        "Your balance is below zero. We paid more for you than came in. We paid this from "
+        "your buffer of {buffer}. Do you have questions? Call {who} on {phone}."
     ),
     beyond_buffer="You are short by more than your buffer. We will contact you.",
     greeting="Dear {name},",
