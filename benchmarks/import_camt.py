@@ -1,7 +1,7 @@
 """Benchmark: importing a month's camt.053 of a big municipality, linking included.
 
     python benchmarks/import_camt.py [--participants 10000] [--postgres | --db URL]
-                                     [--skip-doubling]
+                                     [--skip-doubling] [--history MONTHS]
 
 The data is the messy demo's (app.demo, app.demo_statements): 10,000 participants with their
 ~80,000 agreements, organisations, accounts and search terms stored first (not timed), then
@@ -15,9 +15,14 @@ touches each entry's amount, counter IBAN and remittance text and clears as it g
 any reader of this file must at least do. Printed per run: the floor, the import's time and
 its ratio to the floor, the split (reading; loading the agreements and deciding, which is
 the linking; committing, which re-evaluates the signals of everybody touched; the rest is
-storing), how many entries
-were linked, and the importing process's peak memory (each measurement runs in a fresh
-process, the database filled by another one, so the peak is the import's own).
+storing), how many entries were linked, and the importing process's peak memory (each
+measurement runs in a fresh process, the database filled by another one, so the peak is the
+import's own). Beside it the storing floor: the same rows written straight through the driver
+into a twin of the database as it was before the import (see ``measure_store_floor``).
+
+``--history MONTHS``: that many earlier months imported, linked and evaluated first (not
+timed), as in a municipality that has used the program for a while: what the import's
+commit costs grows with them (the signals are evaluated over every booking; issue 16's note).
 """
 
 from __future__ import annotations
@@ -48,21 +53,30 @@ def demo(participants: int):
     return generate_demo(participants, seed=SEED, today=TODAY)
 
 
-def make_files(participants: int, folder: Path) -> dict[int, Path]:
-    """One month (~10 entries per participant) and two months in one file."""
+def make_files(participants: int, folder: Path, history: int = 0
+               ) -> tuple[dict[int, Path], list[Path]]:
+    """The measured files — one month (~10 entries per participant) and two months in one
+    file — and ``history`` earlier months, one file each, imported before (not timed)."""
     from app.demo_camt import write_camt053
     from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
 
-    statements = generate_statements(demo(participants), MUNICIPAL_IBAN, months=2, seed=SEED)
+    statements = generate_statements(demo(participants), MUNICIPAL_IBAN, months=history + 2,
+                                     seed=SEED).statements
+    earlier = []
+    for number, statement in enumerate(statements[:history], start=1):
+        path = folder / f"camt_history_{number}.xml"
+        write_camt053(path, [statement], message_id=f"BENCH-H{number}",
+                      created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
+        earlier.append(path)
     files = {}
     for months in (1, 2):
-        chosen = statements.statements[-months:]
+        chosen = statements[history:history + months]
         entries = sum(len(s.entries) for s in chosen)
         path = folder / f"camt_{months}_month.xml"
         write_camt053(path, chosen, message_id=f"BENCH-{months}",
                       created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
         files[entries] = path
-    return files
+    return files, earlier
 
 
 # -- in a child process ------------------------------------------------------------------------
@@ -87,12 +101,15 @@ def measure_floor(path: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "touched": total + touched}
 
 
-def setup_database(url: str, participants: int) -> dict:
-    """The municipality as it stands before the month's import (not timed)."""
+def setup_database(url: str, participants: int, history: list[Path]) -> dict:
+    """The municipality as it stands before the month's import (not timed): its dossiers,
+    and the months of ``history`` imported and linked, with their signals."""
     from app.db import Database, make_engine, upgrade
     from app.demo_statements import MUNICIPAL_IBAN
     from app.services.accounts import add_municipal_account
     from app.services.dossier_import import store_book
+    from app.services.signals import evaluate_signals, signals_paused
+    from app.services.statement_import import import_statement_file
 
     upgrade(make_engine(url))
     db = Database.open(url)
@@ -103,6 +120,11 @@ def setup_database(url: str, participants: int) -> dict:
         store_book(uow.session, data.book, "bench")
         uow.record("benchmark", "demo")
         uow.commit()
+    if history:
+        with signals_paused():  # evaluated once below, as every month's import would have
+            for path in history:
+                import_statement_file(db.unit_of_work("bench"), path)
+        evaluate_signals(db.unit_of_work("bench"))
     db.dispose()
     return {"agreements": len(data.book.agreements)}
 
@@ -280,7 +302,8 @@ def main() -> None:
         print(json.dumps(measure_floor(Path(sys.argv[2]))))
         return
     if sys.argv[1:2] == ["--setup"]:
-        print(json.dumps(setup_database(sys.argv[2], int(sys.argv[3]))))
+        history = [Path(name) for name in sys.argv[4:]]
+        print(json.dumps(setup_database(sys.argv[2], int(sys.argv[3]), history)))
         return
     if sys.argv[1:2] == ["--store-floor"]:
         print(json.dumps(measure_store_floor(sys.argv[2], sys.argv[3])))
@@ -294,26 +317,31 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true",
                         help="on a throw-away PostgreSQL server (as the tests start)")
     parser.add_argument("--skip-doubling", action="store_true")
+    parser.add_argument("--history", type=int, default=0, metavar="MONTHS",
+                        help="months of statements imported before the measured ones (a "
+                             "municipality's database is not empty)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        files = make_files(args.participants, folder)
+        files, history = make_files(args.participants, folder, args.history)
         for urls, twin in database_urls(args, folder):
-            report(files, urls, twin, args)
+            report(files, history, urls, twin, args)
 
 
-def report(files: dict[int, Path], urls, twin, args) -> None:
+def report(files: dict[int, Path], history: list[Path], urls, twin, args) -> None:
     results = {}
     for entries, path in sorted(files.items())[: 1 if args.skip_doubling else 2]:
         floor = in_child("--floor", str(path))
         url = urls(f"bench_{entries}")
-        agreements = in_child("--setup", url, str(args.participants))["agreements"]
+        agreements = in_child("--setup", url, str(args.participants),
+                              *map(str, history))["agreements"]
         twin_url = twin(url)
         results[entries] = r = in_child("--import", str(path), url)
         parts = ", ".join(f"{part} {seconds:.2f} s" for part, seconds in r["parts"].items())
         print(f"{entries:>9,} entries ({path.stat().st_size / 1e6:.0f} MB), "
               f"{url.split(':', 1)[0]}, {args.participants:,} participants / {agreements:,} "
-              f"agreements: floor (lxml iterparse on Ntry) {floor['seconds']:.2f} s; "
+              f"agreements, {len(history)} month(s) imported before: "
+              f"floor (lxml iterparse on Ntry) {floor['seconds']:.2f} s; "
               f"import {r['seconds']:.2f} s = {entries / r['seconds']:,.0f} entries/s, "
               f"{r['seconds'] / floor['seconds']:.1f}× the floor ({parts}); "
               f"{r['linked']:,} of {r['new']:,} linked; peak memory {r['peak_mb']:.0f} MB "
