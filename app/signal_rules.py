@@ -40,6 +40,9 @@ PROGRESS_TALK_DUE = "voortgangsgesprek"
 EMPLOYER_NOT_PAYING = "werkgever betaalt niet via ons"
 PAYOUT_RETURNED = "betaling teruggekomen"
 
+# Signals about one period of one agreement: their expected_date is the period's due day (of
+# an employer's run of missing salaries: the last one's).
+PERIOD_KINDS = frozenset({PAYMENT_MISSING, AMOUNT_OFF, DUPLICATE, EMPLOYER_NOT_PAYING})
 DEFAULT_MARGIN_DAYS = {"week": 5, "4-weken": 5, "maand": 7, "kwartaal": 31, "jaar": 61}
 # Payments per month of each frequency, for "two months of fixed costs".
 PER_MONTH = {"week": Decimal(52) / 12, "4-weken": Decimal(13) / 12, "maand": Decimal(1),
@@ -125,6 +128,16 @@ class ParticipantFacts:
     saldo_moves: tuple[tuple[date, int], ...] = ()  # every booking's (date, cents), any order
     queued: tuple[QueuedPayment, ...] = ()
     returned: tuple[ReturnedPayout, ...] = ()
+    # An evaluation since a day (``judged_from``): only periods that what happened from that
+    # day on can change are judged; the facts then hold the payments from a period or two
+    # before it and the saldo moves from ``opening_day``, after ``opening_saldo``.
+    since: date | None = None
+    opening_saldo: int = 0
+
+
+class NeedsHistory(Exception):  # noqa: N818 - a request, not an error
+    """An evaluation since a day cannot be exact for this participant (a salary missing since
+    before it): evaluate them over their whole history."""
 
 
 @dataclass(frozen=True)
@@ -228,16 +241,27 @@ def _period_of(periods: list[_Period], dues: list[date], day: date) -> _Period |
     return earlier  # None: outside the agreement's validity
 
 
+def judged_from(agreement: AgreementFacts, since: date, thresholds: Thresholds) -> date:
+    """The first due day an evaluation since ``since`` judges for this agreement: a payment
+    or a statement day from ``since`` on belongs to a period due at most a period and its
+    margin earlier (a payment later than that is the next period's)."""
+    return since - timedelta(days=PERIOD_DAYS.get(agreement.frequency, 366)
+                             + margin_of(agreement, thresholds))
+
+
 def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, coverage: Coverage,
                       on: date, thresholds: Thresholds) -> list[Finding]:
     margin = margin_of(agreement, thresholds)
     # Judged: due on or after the first statement day, margin over by the last statement day
     # and before today.
     last_judged = min(coverage.last, on - timedelta(days=1)) - timedelta(days=margin)
+    first_judged = coverage.first
+    if facts.since is not None:
+        first_judged = max(first_judged, judged_from(agreement, facts.since, thresholds))
     payments = [p for p in facts.payments if p.agreement_id == agreement.id]
-    periods = [p for p in _periods(agreement, margin, coverage.first, last_judged, payments,
+    periods = [p for p in _periods(agreement, margin, first_judged, last_judged, payments,
                                    _queued_for(facts, agreement))
-               if coverage.first <= p.due <= last_judged]
+               if first_judged <= p.due <= last_judged]
     findings: list[Finding] = []
     tolerance = tolerance_of(agreement, thresholds)
     expected = agreement.amount_cents
@@ -277,6 +301,8 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     if not missing:
         return findings
     salary_run = _salary_run(agreement, periods, missing, thresholds)
+    if salary_run and salary_run[0] is periods[0] and first_judged > coverage.first:
+        raise NeedsHistory  # the run may have begun before the judged periods: its key
     for period in missing:
         if period in salary_run:
             continue
@@ -358,7 +384,9 @@ def _daily(moves: Iterable[tuple[date, int]]) -> list[tuple[date, int]]:
 def saldo_history(facts: ParticipantFacts, on: date) -> tuple[int, date | None]:
     """The saldo at the end of ``on`` and, when it is negative, the first day of the negative
     run it is in."""
-    saldo, negative_since = 0, None
+    saldo, negative_since = facts.opening_saldo, None
+    if saldo < 0:
+        raise NeedsHistory  # negative since before the moves: since when?
     for day, cents in _daily(facts.saldo_moves):
         if day > on:
             break
@@ -437,7 +465,8 @@ def _forecast(facts: ParticipantFacts, saldo: int, on: date,
 
 
 __all__ = [
-    "AgreementFacts", "BookedPayment", "Coverage", "Finding", "ParticipantFacts",
-    "QueuedPayment", "Thresholds", "evaluate", "margin_of", "monthly_fixed_costs",
+    "PERIOD_DAYS", "PERIOD_KINDS", "AgreementFacts", "BookedPayment", "Coverage", "Finding",
+    "NeedsHistory", "ParticipantFacts",
+    "QueuedPayment", "Thresholds", "evaluate", "judged_from", "margin_of", "monthly_fixed_costs",
     "saldo_history", "tolerance_of",
 ]

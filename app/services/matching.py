@@ -170,10 +170,13 @@ class Matcher:
             row["booked_cents"], row["is_open"] = row["amount_cents"], False
             amounts[row["id"]], dates[row["id"]] = row["amount_cents"], row["booking_date"]
         insert_rows(self.session, BankTransaction.__table__, rows)
-        # New rows concern exactly the participants decided for here: no query needed.
+        # New rows concern exactly the participants decided for here (no query needed), and
+        # only the days from the first row's on (their bookings are dated as the rows).
+        first_day = min((row["booking_date"] for row in rows), default=None)
         touch(self.session, {p for d in decided
                              for p in (d.participant_id, *(s.participant_id
-                                                           for s in d.suggestions))})
+                                                           for s in d.suggestions))},
+              since=first_day)
         self._book_and_suggest(decided, links, amounts, dates, outcome)
         outcome.queued = outcome.examined - outcome.linked
         return outcome
@@ -200,7 +203,8 @@ class Matcher:
             outcome.linked += len(links)
             payout_services.mark_seen(session, [
                 (d.payout_id, d.transaction_id, amounts[d.transaction_id])
-                for d in links if d.payout_id is not None])
+                for d in links if d.payout_id is not None],
+                since=min((dates[d.transaction_id] for d in links), default=None))
             if first_id is not None:
                 outcome.booking_ids.extend((first_id, self._next_booking_id() - 1))
         linked_ids = {d.transaction_id for d in links}

@@ -673,10 +673,12 @@ def batch_file(session: Session, batch_id: int) -> bytes:
 # -- coming back on the statement -----------------------------------------------------------------
 
 
-def mark_seen(session: Session, bookings: list[tuple[int, int, int]]) -> None:
+def mark_seen(session: Session, bookings: list[tuple[int, int, int]], *,
+              since: date | None = None) -> None:
     """After the matcher booked transactions to our own payouts: (payout id, transaction id,
     signed amount). A debit is the payment executed; a credit the bank returning it (an
-    R-transaction), which reopens the payout for a new attempt and raises a signal."""
+    R-transaction), which reopens the payout for a new attempt and raises a signal.
+    ``since``: the first booking day among them (for the signals, see ``touch``)."""
     if not bookings:
         return
     payouts = {p.id: p for p in session.scalars(
@@ -705,7 +707,7 @@ def mark_seen(session: Session, bookings: list[tuple[int, int, int]]) -> None:
                         .values(seen_at=utcnow()))
     session.flush()
     _close_done_batches(session, {p.batch_id for p in payouts.values() if p.batch_id})
-    touch(session, touched)
+    touch(session, touched, since=since)
 
 
 def _close_done_batches(session: Session, batch_ids: set[int]) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.errors import NotFoundError, ValidationError
@@ -58,13 +58,18 @@ from app.services.permissions import requires
 from app.services.unit_of_work import BEFORE_COMMIT, UnitOfWork, snapshot
 from app.signal_rules import (
     DEFAULT_MARGIN_DAYS,
+    PERIOD_DAYS,
+    PERIOD_KINDS,
     AgreementFacts,
     BookedPayment,
     Coverage,
+    NeedsHistory,
     ParticipantFacts,
     QueuedPayment,
     ReturnedPayout,
     evaluate,
+    judged_from,
+    margin_of,
 )
 from app.signal_rules import Thresholds as SignalThresholds
 
@@ -248,8 +253,17 @@ def evaluate_daily(uow: UnitOfWork, today: date | None = None) -> EvaluationOutc
 
 def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
                     on: date | None = None,
-                    thresholds: SignalThresholds | None = None) -> EvaluationOutcome:
-    """Evaluate inside the caller's transaction (its audit row covers the changes)."""
+                    thresholds: SignalThresholds | None = None, *,
+                    since: date | None = None,
+                    in_full: Iterable[int] = ()) -> EvaluationOutcome:
+    """Evaluate inside the caller's transaction (its audit row covers the changes).
+
+    ``since``: nothing these participants' signals depend on changed before that day but
+    the statements' coverage (an import): only the periods what happened since can change
+    are judged, from the bookings of a period or two before it — an import's commit then
+    costs the same in the third year as in the first. The periods before were judged when
+    they were current; their signals stay as they are. ``in_full``: participants whose
+    changes have no such day (a clerk's booking of last year), evaluated over everything."""
     on = on or date.today()
     thresholds = thresholds or load_thresholds(session)
     coverage = statement_coverage(session)
@@ -257,6 +271,9 @@ def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
         ids = list(session.scalars(select(Participant.id).order_by(Participant.id)))
     else:
         ids = sorted(set(participant_ids))
+    full = set(in_full)
+    if since is not None and since > on:  # judged as of an earlier day: over everything
+        since = None
     outcome = EvaluationOutcome()
     # Evaluated as of a day in the past (the demo's history): raised and closed on that day.
     now = utcnow()
@@ -264,11 +281,28 @@ def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         _lock_participants(session, chunk)
-        facts = load_facts(session, chunk, on)
-        findings = {pid: evaluate(facts[pid], coverage, on, thresholds) for pid in chunk}
-        outcome += _keep(session, findings, moment)
+        everything = [pid for pid in chunk if pid in full] if since is not None else chunk
+        facts = load_facts(session, everything, on) if everything else {}
+        if len(everything) < len(chunk):
+            facts |= load_facts(session, [pid for pid in chunk if pid not in full], on,
+                                since=since, thresholds=thresholds)
+        findings: dict[int, list] = {}
+        for pid in chunk:
+            try:
+                findings[pid] = evaluate(facts[pid], coverage, on, thresholds)
+            except NeedsHistory:  # (rare) over everything after all
+                facts[pid] = load_facts(session, [pid], on)[pid]
+                findings[pid] = evaluate(facts[pid], coverage, on, thresholds)
+        outcome += _keep(session, findings, moment, _judged_from(facts, thresholds))
     session.flush()
     return outcome
+
+
+def _judged_from(facts: dict[int, ParticipantFacts], thresholds: SignalThresholds
+                 ) -> dict[int, dict[int, date]]:
+    """Per participant evaluated since a day: per agreement, the first due day judged."""
+    return {pid: {a.id: judged_from(a, f.since, thresholds) for a in f.agreements}
+            for pid, f in facts.items() if f.since is not None}
 
 
 def _lock_participants(session: Session, ids: list[int]) -> None:
@@ -285,20 +319,34 @@ def _lock_participants(session: Session, ids: list[int]) -> None:
 
 _TOUCHED = "signals.participants"  # keys in Session.info, the life of one unit of work
 _TOUCHED_TRANSACTIONS = "signals.transactions"
+_TOUCHED_SINCE = "signals.since"  # participant → the first day their changes concern
 EVERYONE = "everyone"
+_EVERYONE_SINCE = "signals.everyone_since"
+_ALL_DAYS = date.min  # a change with no first day: evaluated over everything
 
 
-def touch(session: Session, participant_ids: Iterable[int | None]) -> None:
-    """These participants' signals are evaluated again before this transaction commits."""
+def touch(session: Session, participant_ids: Iterable[int | None], *,
+          since: date | None = None) -> None:
+    """These participants' signals are evaluated again before this transaction commits.
+    ``since``: the changes concern bookings and statement days from that day on (an
+    import's new rows), so that an evaluation of everyone may judge only from there."""
     touched = session.info.setdefault(_TOUCHED, set())
-    if touched != EVERYONE:
-        touched.update(pid for pid in participant_ids if pid is not None)
+    first = session.info.setdefault(_TOUCHED_SINCE, {})
+    for pid in participant_ids:
+        if pid is None:
+            continue
+        if touched != EVERYONE:
+            touched.add(pid)
+        first[pid] = min(first.get(pid, date.max), since or _ALL_DAYS)
     session.info.setdefault(BEFORE_COMMIT, {})["signals"] = _refresh_touched
 
 
-def touch_everyone(session: Session) -> None:
-    """Everyone's (e.g. the statements now cover more days)."""
+def touch_everyone(session: Session, *, since: date | None = None) -> None:
+    """Everyone's (e.g. the statements now cover more days: ``since``, the first day the
+    import's new statement days and rows concern)."""
     session.info[_TOUCHED] = EVERYONE
+    known = session.info.get(_EVERYONE_SINCE, date.max)
+    session.info[_EVERYONE_SINCE] = min(known, since or _ALL_DAYS)
     session.info.setdefault(BEFORE_COMMIT, {})["signals"] = _refresh_touched
 
 
@@ -326,13 +374,22 @@ def signals_paused() -> Iterator[None]:
 
 def _refresh_touched(session: Session) -> None:
     if _paused.get():
-        session.info.pop(_TOUCHED, None)
-        session.info.pop(_TOUCHED_TRANSACTIONS, None)
+        for key in (_TOUCHED, _TOUCHED_TRANSACTIONS, _TOUCHED_SINCE, _EVERYONE_SINCE):
+            session.info.pop(key, None)
         return
     touched = session.info.pop(_TOUCHED, set())
     transactions = session.info.pop(_TOUCHED_TRANSACTIONS, set())
+    first_days = session.info.pop(_TOUCHED_SINCE, {})
+    since = session.info.pop(_EVERYONE_SINCE, _ALL_DAYS)
     if touched == EVERYONE:
-        refresh_signals(session, None)
+        if since == _ALL_DAYS:
+            refresh_signals(session, None)
+            return
+        # Everyone from ``since``; who was touched for an earlier day (a clerk's change to
+        # an old booking, in the same transaction) over everything.
+        earlier = {pid for pid, day in first_days.items() if day < since}
+        refresh_signals(session, None, since=since,
+                        in_full=earlier | participants_of_transactions(session, transactions))
         return
     touched |= participants_of_transactions(session, transactions)
     if touched:
@@ -357,8 +414,11 @@ def statement_coverage(session: Session) -> Coverage | None:
     return Coverage(first, last)
 
 
-def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, ParticipantFacts]:
-    """The rules' facts of these participants: five queries, whatever their number."""
+def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | None = None,
+               thresholds: SignalThresholds | None = None) -> dict[int, ParticipantFacts]:
+    """The rules' facts of these participants: five queries, whatever their number.
+    ``since``: for an evaluation since that day (``refresh_signals``): the payments from two
+    periods and margins before it, the saldo as a sum before the moves of the last months."""
     agreements: dict[int, list[AgreementFacts]] = defaultdict(list)
     # Core rows and enum columns as their text: 80,000 agreements at every import's commit.
     connection = session.connection()
@@ -381,14 +441,30 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
             valid_from, valid_through, amount, margin, tolerance))
     payments: dict[int, list[BookedPayment]] = defaultdict(list)
     moves: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for pid, a_id, day, cents in connection.execute(
-        select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
-               Booking.amount_cents)
-        .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
-    ).all():
-        moves[pid].append((day, cents))
-        if a_id is not None:
-            payments[pid].append(BookedPayment(a_id, day, cents))
+    opening: dict[int, int] = {}
+    if since is None:
+        for pid, a_id, day, cents in connection.execute(
+            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+                   Booking.amount_cents)
+            .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
+        ).all():
+            moves[pid].append((day, cents))
+            if a_id is not None:
+                payments[pid].append(BookedPayment(a_id, day, cents))
+    else:
+        thresholds = thresholds or load_thresholds(session)
+        _payments_since(connection, ids, on, since, agreements, thresholds, payments)
+        moves_from = since - timedelta(days=SALDO_MOVES_DAYS)
+        opening = dict(connection.execute(
+            select(Booking.participant_id, func.sum(Booking.amount_cents))
+            .where(Booking.participant_id.in_(ids), Booking.booking_date < moves_from)
+            .group_by(Booking.participant_id)).all())
+        for pid, day, cents in connection.execute(
+            select(Booking.participant_id, Booking.booking_date, Booking.amount_cents)
+            .where(Booking.participant_id.in_(ids), Booking.booking_date >= moves_from,
+                   Booking.booking_date <= on)
+        ).all():
+            moves[pid].append((day, cents))
     # Keyed per (participant, transaction): one payment suggested to two participants
     # waits in the queue for each of them.
     queued_agreements: dict[tuple[int, int], set[int]] = defaultdict(set)
@@ -425,8 +501,40 @@ def load_facts(session: Session, ids: Sequence[int], on: date) -> dict[int, Part
     ):
         facts[pid] = ParticipantFacts(
             pid, status.value, buffer, talk, tuple(agreements[pid]), tuple(payments[pid]),
-            tuple(moves[pid]), tuple(queued[pid]), tuple(returned[pid]))
+            tuple(moves[pid]), tuple(queued[pid]), tuple(returned[pid]), since,
+            int(opening.get(pid) or 0))
     return facts
+
+
+# The saldo's moves of this many days before ``since`` are read one by one (for the day a
+# negative run began); the rest as one sum. A saldo already negative before them makes the
+# rules ask for the whole history (NeedsHistory), so the day stays exact.
+SALDO_MOVES_DAYS = 92
+
+
+def _payments_since(connection, ids: Sequence[int], on: date, since: date,
+                    agreements: dict[int, list[AgreementFacts]], thresholds: SignalThresholds,
+                    payments: dict[int, list[BookedPayment]]) -> None:
+    """The booked payments the periods judged since ``since`` can hold: per frequency, from
+    two periods and margins before it (a payment belongs to the nearest due day, at most a
+    period away); of an agreement that began within that time, all of them (a payment before
+    the first due day belongs to the first period, however early)."""
+    earliest: dict[str, date] = {}
+    for group in agreements.values():
+        for agreement in group:
+            reach = PERIOD_DAYS.get(agreement.frequency, 366) + margin_of(agreement, thresholds)
+            day = since - timedelta(days=2 * reach)
+            earliest[agreement.frequency] = min(earliest.get(agreement.frequency, day), day)
+    for frequency, first in earliest.items():
+        for pid, a_id, day, cents in connection.execute(
+            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+                   Booking.amount_cents)
+            .join(Agreement, Agreement.id == Booking.agreement_id)
+            .where(Booking.participant_id.in_(ids), Booking.booking_date <= on,
+                   stored_text(Agreement.frequency) == frequency,
+                   or_(Booking.booking_date >= first, Agreement.valid_from >= first))
+        ).all():
+            payments[pid].append(BookedPayment(a_id, day, cents))
 
 
 def agreement_label(category: str, organisation: str | None, description: str | None) -> str:
@@ -434,11 +542,22 @@ def agreement_label(category: str, organisation: str | None, description: str | 
     return f"{category} – {other}" if other else category
 
 
-def _keep(session: Session, findings: dict[int, list], now: datetime) -> EvaluationOutcome:
-    """Make the table say what the rules found for these participants."""
+def _keep(session: Session, findings: dict[int, list], now: datetime,
+          judged: dict[int, dict[int, date]] | None = None) -> EvaluationOutcome:
+    """Make the table say what the rules found for these participants. ``judged``: of those
+    evaluated since a day, per agreement the first due day judged; a period's signal before
+    it was not looked at, so it is left as it is (and not read)."""
+    judged = judged or {}
+    query = select(Signal).where(Signal.participant_id.in_(findings))
+    firsts = [day for days in judged.values() for day in days.values()]
+    if firsts:  # the years of old period signals stay unread
+        query = query.where(or_(Signal.participant_id.in_(set(findings) - set(judged)),
+                                Signal.kind.not_in([SignalKind(k) for k in PERIOD_KINDS]),
+                                Signal.expected_date.is_(None),
+                                Signal.expected_date >= min(firsts)))
     existing: dict[tuple[int, str], Signal] = {
-        (s.participant_id, s.key): s
-        for s in session.scalars(select(Signal).where(Signal.participant_id.in_(findings)))
+        (s.participant_id, s.key): s for s in session.scalars(query)
+        if not _before_judged(s, judged)
     }
     opened = updated = closed = 0
     found_keys = set()
@@ -483,6 +602,14 @@ def _keep(session: Session, findings: dict[int, list], now: datetime) -> Evaluat
             closed += 1
     insert_rows(session, Signal.__table__, new)
     return EvaluationOutcome(len(findings), opened + len(new), updated, closed)
+
+
+def _before_judged(signal: Signal, judged: dict[int, dict[int, date]]) -> bool:
+    days = judged.get(signal.participant_id)
+    if days is None or signal.kind.value not in PERIOD_KINDS or signal.expected_date is None:
+        return False
+    first = days.get(signal.agreement_id) if signal.agreement_id is not None else None
+    return first is not None and signal.expected_date < first
 
 
 def _aware(moment: datetime) -> datetime:

@@ -41,6 +41,7 @@ from app.services.permissions import requires
 from app.services.signals import statement_coverage, touch_everyone
 from app.services.unit_of_work import UnitOfWork
 from app.services.validation import format_iban
+from app.signal_rules import Coverage
 
 BOOKED = "BOOK"
 REFUSED_ACTION = "bankafschrift geweigerd"  # the audit row of a refused file (import history)
@@ -187,8 +188,9 @@ def store_statements(uow: UnitOfWork, result: ReadResult | StatementStream, *, f
         outcome = ImportOutcome(file_name, stream.file_format, stream.bank, statements,
                                 list(stream.warnings))
         session.flush()
-        if statement_coverage(session) != covered:  # payments due in the new days
-            touch_everyone(session)
+        coverage = statement_coverage(session)
+        if coverage != covered:  # payments due in the new days
+            touch_everyone(session, since=_changed_since(covered, coverage, store.first_day))
         imported.result = json.dumps(outcome.as_dict(), ensure_ascii=False)
         uow.record("bankafschrift geïmporteerd", imported, after={
             "bestand": file_name, "sha256": sha256, "formaat": stream.file_format,
@@ -231,6 +233,7 @@ class _Store:
         self.stream = stream
         self.accounts = _municipal_accounts(session)
         self.current: _Current | None = None
+        self.first_day: date | None = None  # of the new entries
 
     def add(self, chunk: StatementChunk) -> StatementOutcome | None:
         """Store one chunk; at a statement's last chunk, check it and return its outcome."""
@@ -250,6 +253,8 @@ class _Store:
         current.outcome.new_entries += len(fresh)
         current.zero += sum(1 for _key, entry in fresh if entry.amount_cents == 0)
         if fresh:
+            first = min(entry.booking_date for _key, entry in fresh)
+            self.first_day = first if self.first_day is None else min(self.first_day, first)
             if current.stored is None:
                 current.stored = self._statement_row(chunk.statement, account_id)
             ids = new_ids(self.session, BankTransaction.__table__, len(fresh))
@@ -349,6 +354,19 @@ def _account_of(accounts: dict[str, BankAccount], number: str, statement: int) -
         f"Afschrift {statement} is van rekening {shown}, die geen geregistreerde gemeentelijke "
         "rekening is (registreer hem met 'huishoudboekje accounts add'); er is niets opgeslagen"
     )
+
+
+def _changed_since(before: Coverage | None, after: Coverage | None,
+                   first_new_day: date | None) -> date | None:
+    """The first day an import changed for the signals: its first new entry, the old end of
+    the statements' days, or their new beginning (an older statement). None: everything
+    (the first statements)."""
+    if before is None or after is None:
+        return None
+    days = [before.last, after.first if after.first < before.first else before.last]
+    if first_new_day is not None:
+        days.append(first_new_day)
+    return min(days)
 
 
 def _transaction_row(statement_id: int, account_id: int, key: str, entry: Entry,
