@@ -133,11 +133,13 @@ class ParticipantFacts:
     # before it and the saldo moves from ``opening_day``, after ``opening_saldo``.
     since: date | None = None
     opening_saldo: int = 0
+    opening_negative_since: date | None = None  # when ``opening_saldo`` is below zero
 
 
 class NeedsHistory(Exception):  # noqa: N818 - a request, not an error
     """An evaluation since a day cannot be exact for this participant (a salary missing since
-    before it): evaluate them over their whole history."""
+    before it, a saldo negative since a day the facts do not hold): evaluate them over their
+    whole history."""
 
 
 @dataclass(frozen=True)
@@ -300,9 +302,12 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
                 f"{agreement.label}: {found}", agreement.id, period.due, expected, total))
     if not missing:
         return findings
+    if (first_judged > coverage.first and periods and _is_salary(agreement)
+            and not periods[0].booked and not periods[0].queued):
+        # A run of missing salaries may have begun before the judged periods (its key is its
+        # first due day), or ended now (then its earlier periods are each missing again).
+        raise NeedsHistory
     salary_run = _salary_run(agreement, periods, missing, thresholds)
-    if salary_run and salary_run[0] is periods[0] and first_judged > coverage.first:
-        raise NeedsHistory  # the run may have begun before the judged periods: its key
     for period in missing:
         if period in salary_run:
             continue
@@ -342,7 +347,7 @@ def _salary_run(agreement: AgreementFacts, periods: list[_Period], missing: list
                 thresholds: Thresholds) -> list[_Period]:
     """The latest periods of a salary, all missing and nothing waiting, when there are at
     least ``employer_missing_periods`` of them in a row up to the last judged period."""
-    if not agreement.income or agreement.category.lower() not in SALARY_CATEGORIES:
+    if not _is_salary(agreement):
         return []
     run: list[_Period] = []
     for period in reversed(periods):
@@ -351,6 +356,10 @@ def _salary_run(agreement: AgreementFacts, periods: list[_Period], missing: list
         run.append(period)
     run.reverse()
     return run if len(run) >= max(thresholds.employer_missing_periods, 1) else []
+
+
+def _is_salary(agreement: AgreementFacts) -> bool:
+    return agreement.income and agreement.category.lower() in SALARY_CATEGORIES
 
 
 def _queued_for(facts: ParticipantFacts, agreement: AgreementFacts) -> list[QueuedPayment]:
@@ -386,7 +395,9 @@ def saldo_history(facts: ParticipantFacts, on: date) -> tuple[int, date | None]:
     run it is in."""
     saldo, negative_since = facts.opening_saldo, None
     if saldo < 0:
-        raise NeedsHistory  # negative since before the moves: since when?
+        negative_since = facts.opening_negative_since
+        if negative_since is None:
+            raise NeedsHistory  # negative since before the moves, but since when?
     for day, cents in _daily(facts.saldo_moves):
         if day > on:
             break

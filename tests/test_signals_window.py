@@ -34,16 +34,19 @@ def signal_table(db) -> list[tuple]:
 
 
 def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, monkeypatch):
-    # Few saldo moves one by one, so that saldos already negative before them occur and the
-    # rules must ask for the whole history (that path is exact too).
+    # Few saldo moves one by one, so that saldos already negative before them occur (the day
+    # such a negative run began comes from the database).
     monkeypatch.setattr(signals, "SALDO_MOVES_DAYS", 10)
     windows: list[date | None] = []
     full_again: list[int] = []
+    negative_before: set[int] = set()  # saldo below zero before the moves read one by one
     load_facts, evaluate = signals.load_facts, signals.evaluate
 
     def recording_load_facts(session, ids, on, *, since=None, thresholds=None):
         windows.append(since)
-        return load_facts(session, ids, on, since=since, thresholds=thresholds)
+        facts = load_facts(session, ids, on, since=since, thresholds=thresholds)
+        negative_before.update(pid for pid, f in facts.items() if f.opening_saldo < 0)
+        return facts
 
     def recording_evaluate(facts, coverage, on, thresholds):
         try:
@@ -85,6 +88,7 @@ def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, 
             f"{outcome.summary()}")
         assert signal_table(db) == after_import
     assert full_again, "no participant needed the whole history: the fallback went untested"
+    assert negative_before, "no saldo was negative before the window: that case went untested"
 
 
 @pytest.mark.parametrize("moved", ["later", "earlier"])

@@ -287,11 +287,15 @@ def refresh_signals(session: Session, participant_ids: Iterable[int] | None,
             facts |= load_facts(session, [pid for pid in chunk if pid not in full], on,
                                 since=since, thresholds=thresholds)
         findings: dict[int, list] = {}
+        again = []
         for pid in chunk:
             try:
                 findings[pid] = evaluate(facts[pid], coverage, on, thresholds)
             except NeedsHistory:  # (rare) over everything after all
-                facts[pid] = load_facts(session, [pid], on)[pid]
+                again.append(pid)
+        if again:
+            facts |= load_facts(session, again, on)
+            for pid in again:
                 findings[pid] = evaluate(facts[pid], coverage, on, thresholds)
         outcome += _keep(session, findings, moment, _judged_from(facts, thresholds))
     session.flush()
@@ -442,6 +446,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
     payments: dict[int, list[BookedPayment]] = defaultdict(list)
     moves: dict[int, list[tuple[date, int]]] = defaultdict(list)
     opening: dict[int, int] = {}
+    negative_since: dict[int, date] = {}
     if since is None:
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
@@ -459,6 +464,8 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
             select(Booking.participant_id, func.sum(Booking.amount_cents))
             .where(Booking.participant_id.in_(ids), Booking.booking_date < moves_from)
             .group_by(Booking.participant_id)).all())
+        negative_since = _negative_since(
+            connection, [pid for pid, cents in opening.items() if cents < 0], moves_from)
         for pid, day, cents in connection.execute(
             select(Booking.participant_id, Booking.booking_date, Booking.amount_cents)
             .where(Booking.participant_id.in_(ids), Booking.booking_date >= moves_from,
@@ -502,8 +509,30 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         facts[pid] = ParticipantFacts(
             pid, status.value, buffer, talk, tuple(agreements[pid]), tuple(payments[pid]),
             tuple(moves[pid]), tuple(queued[pid]), tuple(returned[pid]), since,
-            int(opening.get(pid) or 0))
+            int(opening.get(pid) or 0), negative_since.get(pid))
     return facts
+
+
+def _negative_since(connection, ids: list[int], before: date) -> dict[int, date]:
+    """Of participants whose saldo was below zero on the day ``before``: the first day of
+    that negative run (the day after the saldo was last zero or more), computed by the
+    database over their daily moves — a running sum per participant, not rows in Python."""
+    if not ids:
+        return {}
+    daily = (select(Booking.participant_id.label("pid"), Booking.booking_date.label("day"),
+                    func.sum(Booking.amount_cents).label("cents"))
+             .where(Booking.participant_id.in_(ids), Booking.booking_date < before)
+             .group_by(Booking.participant_id, Booking.booking_date).subquery())
+    running = select(daily.c.pid, daily.c.day, func.sum(daily.c.cents).over(
+        partition_by=daily.c.pid, order_by=daily.c.day).label("saldo")).subquery()
+    marked = select(running.c.pid, running.c.day, func.max(
+        case((running.c.saldo >= 0, running.c.day))).over(partition_by=running.c.pid)
+        .label("last_not_negative")).subquery()
+    return dict(connection.execute(
+        select(marked.c.pid, func.min(marked.c.day))
+        .where(or_(marked.c.last_not_negative.is_(None),
+                   marked.c.day > marked.c.last_not_negative))
+        .group_by(marked.c.pid)).all())
 
 
 # The saldo's moves of this many days before ``since`` are read one by one (for the day a
@@ -515,24 +544,35 @@ SALDO_MOVES_DAYS = 92
 def _payments_since(connection, ids: Sequence[int], on: date, since: date,
                     agreements: dict[int, list[AgreementFacts]], thresholds: SignalThresholds,
                     payments: dict[int, list[BookedPayment]]) -> None:
-    """The booked payments the periods judged since ``since`` can hold: per frequency, from
-    two periods and margins before it (a payment belongs to the nearest due day, at most a
-    period away); of an agreement that began within that time, all of them (a payment before
-    the first due day belongs to the first period, however early)."""
-    earliest: dict[str, date] = {}
+    """The booked payments the periods judged since ``since`` can hold: from two periods and
+    margins before it (a payment belongs to the nearest due day, at most a period away). Of
+    an agreement paid less than monthly, or that began within that time (a payment before
+    the first due day belongs to the first period, however early), all of them: few rows,
+    where a date bound would make the database read every booking."""
+    first_of: dict[int, date] = {}  # agreement → its first payment day needed
+    whole: list[int] = []
     for group in agreements.values():
         for agreement in group:
-            reach = PERIOD_DAYS.get(agreement.frequency, 366) + margin_of(agreement, thresholds)
-            day = since - timedelta(days=2 * reach)
-            earliest[agreement.frequency] = min(earliest.get(agreement.frequency, day), day)
-    for frequency, first in earliest.items():
+            period = PERIOD_DAYS.get(agreement.frequency, 366)
+            first = since - timedelta(days=2 * (period + margin_of(agreement, thresholds)))
+            if period > PERIOD_DAYS["maand"] or agreement.valid_from >= first:
+                whole.append(agreement.id)
+            else:
+                first_of[agreement.id] = first
+    columns = (Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+               Booking.amount_cents)
+    if first_of:
         for pid, a_id, day, cents in connection.execute(
-            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
-                   Booking.amount_cents)
-            .join(Agreement, Agreement.id == Booking.agreement_id)
-            .where(Booking.participant_id.in_(ids), Booking.booking_date <= on,
-                   stored_text(Agreement.frequency) == frequency,
-                   or_(Booking.booking_date >= first, Agreement.valid_from >= first))
+            select(*columns).where(Booking.participant_id.in_(ids),
+                                   Booking.booking_date >= min(first_of.values()),
+                                   Booking.booking_date <= on)
+        ).all():
+            if a_id in first_of and day >= first_of[a_id]:
+                payments[pid].append(BookedPayment(a_id, day, cents))
+    for start in range(0, len(whole), CHUNK):
+        for pid, a_id, day, cents in connection.execute(
+            select(*columns).where(Booking.agreement_id.in_(whole[start:start + CHUNK]),
+                                   Booking.booking_date <= on)
         ).all():
             payments[pid].append(BookedPayment(a_id, day, cents))
 
