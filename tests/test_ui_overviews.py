@@ -30,11 +30,16 @@ from tests.overview_scenario import (  # noqa: F401 - fixtures 'two', 'mail_room
 
 @pytest.fixture
 def screen(qtbot, db, two):
+    return shown_screen(qtbot, db, rows=2)
+
+
+def shown_screen(qtbot, db, *, rows: int) -> OverviewsScreen:
+    """The Overzichten screen, shown, once its table lists ``rows`` participants."""
     widget = OverviewsScreen(db, today=golden.TODAY)
     qtbot.addWidget(widget)
     widget.resize(1000, 650)
     widget.show()
-    qtbot.waitUntil(lambda: widget.model.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: widget.model.rowCount() == rows, timeout=10_000)
     return widget
 
 
@@ -205,12 +210,7 @@ def letter_order(pages: list[str]) -> list[str]:
 
 
 def mail_room_screen(qtbot, db) -> OverviewsScreen:
-    widget = OverviewsScreen(db, today=golden.TODAY)
-    qtbot.addWidget(widget)
-    widget.resize(1000, 650)
-    widget.show()
-    qtbot.waitUntil(lambda: widget.model.rowCount() == 7, timeout=10_000)
-    return widget
+    return shown_screen(qtbot, db, rows=7)
 
 
 def test_sorted_by_postcode_from_the_screen(qtbot, db, mail_room, backend, tmp_path):
