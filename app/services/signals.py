@@ -420,7 +420,7 @@ def statement_coverage(session: Session) -> Coverage | None:
 
 def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | None = None,
                thresholds: SignalThresholds | None = None) -> dict[int, ParticipantFacts]:
-    """The rules' facts of these participants: five queries, whatever their number.
+    """The rules' facts of these participants: a handful of queries, whatever their number.
     ``since``: for an evaluation since that day (``refresh_signals``): the payments from two
     periods and margins before it, the saldo as a sum before the moves of the last months."""
     agreements: dict[int, list[AgreementFacts]] = defaultdict(list)

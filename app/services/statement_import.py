@@ -363,7 +363,9 @@ def _changed_since(before: Coverage | None, after: Coverage | None,
     (the first statements)."""
     if before is None or after is None:
         return None
-    days = [before.last, after.first if after.first < before.first else before.last]
+    days = [before.last]
+    if after.first < before.first:
+        days.append(after.first)
     if first_new_day is not None:
         days.append(first_new_day)
     return min(days)
