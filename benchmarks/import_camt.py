@@ -16,20 +16,21 @@ any reader of this file must at least do. Printed per run: the floor, the import
 its ratio to the floor, the split (reading; loading the agreements and deciding, which is
 the linking; committing, which re-evaluates the signals of everybody touched; the rest is
 storing), how many entries were linked, and the importing process's peak memory (each
-measurement runs in a fresh process, the database filled by another one, so the peak is the
-import's own). Beside it the storing floor: the same rows written straight through the driver
-into a twin of the database as it was before the import (see ``measure_store_floor``).
+measurement runs in a fresh process, the database filled by another one; the peak is the
+process's own high-water mark, not ``ru_maxrss``, which counts the parent's size at the fork
+and so grew with the files of ``--history`` the parent made). Beside it the storing floor:
+the same rows written straight through the driver into a twin of the database as it was
+before the import (see ``measure_store_floor``).
 
 ``--history MONTHS``: that many earlier months imported, linked and evaluated first (not
-timed), as in a municipality that has used the program for a while: what the import's
-commit costs grows with them (the signals are evaluated over every booking; issue 16's note).
+timed), as in a municipality that has used the program for a while (the import's commit
+judges the signals from the import's first day, so it does not grow with them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from municipality import peak_mb  # noqa: E402
 
 TODAY = date(2026, 11, 15)
 SEED = 1
@@ -168,8 +171,23 @@ def measure_import(path: Path, url: str) -> dict:
     parts["storing"] = seconds - sum(parts.values())
     return {"seconds": seconds, "parts": parts, "new": outcome.new_entries,
             "linked": sum(s.linked for s in outcome.statements),
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "reader_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+            "peak_mb": peak_mb()}
+
+
+def measure_reader(path: Path) -> dict:
+    """The reading process's work alone (app.import.read_ahead._read), its chunks sent to
+    nowhere: its peak memory (the real one's cannot be read once it has ended)."""
+    from app.importers import read_ahead
+
+    class Nowhere:
+        def send(self, message) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    read_ahead._read(str(path), Nowhere())
+    return {"peak_mb": peak_mb()}
 
 
 # What the import writes in bulk; their parents (the file, the statement) go in untimed.
@@ -308,6 +326,9 @@ def main() -> None:
     if sys.argv[1:2] == ["--store-floor"]:
         print(json.dumps(measure_store_floor(sys.argv[2], sys.argv[3])))
         return
+    if sys.argv[1:2] == ["--reader"]:
+        print(json.dumps(measure_reader(Path(sys.argv[2]))))
+        return
     if sys.argv[1:2] == ["--import"]:
         print(json.dumps(measure_import(Path(sys.argv[2]), sys.argv[3])))
         return
@@ -337,6 +358,7 @@ def report(files: dict[int, Path], history: list[Path], urls, twin, args) -> Non
                               *map(str, history))["agreements"]
         twin_url = twin(url)
         results[entries] = r = in_child("--import", str(path), url)
+        reader = in_child("--reader", str(path))
         parts = ", ".join(f"{part} {seconds:.2f} s" for part, seconds in r["parts"].items())
         print(f"{entries:>9,} entries ({path.stat().st_size / 1e6:.0f} MB), "
               f"{url.split(':', 1)[0]}, {args.participants:,} participants / {agreements:,} "
@@ -345,7 +367,7 @@ def report(files: dict[int, Path], history: list[Path], urls, twin, args) -> Non
               f"import {r['seconds']:.2f} s = {entries / r['seconds']:,.0f} entries/s, "
               f"{r['seconds'] / floor['seconds']:.1f}× the floor ({parts}); "
               f"{r['linked']:,} of {r['new']:,} linked; peak memory {r['peak_mb']:.0f} MB "
-              f"(the reading process: {r['reader_peak_mb']:.0f} MB)",
+              f"(the reading process: {reader['peak_mb']:.0f} MB)",
               flush=True)
         if twin_url is not None:
             store = in_child("--store-floor", url, twin_url)

@@ -17,6 +17,23 @@ if str(ROOT) not in sys.path:
 MUNICIPAL = "NL86INGB0002445588"
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory. On Linux the high-water mark of its own memory
+    (VmHWM): ``ru_maxrss`` of a process started by another one counts the starting process's
+    size at the fork, so a benchmark's child that a big parent started would report the
+    parent's memory as its own."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def demo_municipality(session, data, period_from: date, period_through: date) -> tuple[int, int]:
     """Store ``data`` (app.demo.generate_demo) with its employees, a municipal account and a
     statement over the period; return (account id, statement id)."""

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import resource
 import sys
 import time
 from collections import Counter
@@ -39,16 +38,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from municipality import add_database_options, demo_municipality, run_on_database  # noqa: E402
+from municipality import (  # noqa: E402
+    add_database_options,
+    demo_municipality,
+    peak_mb,
+    run_on_database,
+)
 
 TODAY = date(2026, 11, 27)  # a Friday: December's money has come in
 FIRST, LAST = date(2026, 12, 1), date(2026, 12, 31)
 INCOME_FROM = TODAY - timedelta(days=30)  # a month of income on the saldo
 MISSING = 0.03  # of the incomes not (yet) received
-
-
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def build(url: str, participants: int) -> dict:
