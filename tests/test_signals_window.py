@@ -1,11 +1,12 @@
-"""An import's commit judges the signals only from the first day it changed (issue 16: the
-commit grew with every month of history). Exactness is the point: after each import of a
-messy demo's months, evaluating everyone over their whole history must find nothing to
-change — no signal to open, update or close that the windowed evaluation left."""
+"""An import's commit judges the signals only from the first day it changed, and the daily
+evaluation from the day of the last one (issue 16: both grew with every month of history).
+Exactness is the point: after each import of a messy demo's months, and after each day's
+evaluation, evaluating everyone over their whole history must find nothing to change — no
+signal to open, update or close that the windowed evaluation left."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -58,18 +59,8 @@ def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, 
     monkeypatch.setattr(signals, "load_facts", recording_load_facts)
     monkeypatch.setattr(signals, "evaluate", recording_evaluate)
 
-    data = generate_demo(PARTICIPANTS, seed=SEED, today=TODAY)
-    add_municipal_account(db.unit_of_work("t"), MUNICIPAL_IBAN, "Gemeente")
-    with db.unit_of_work("t") as uow:
-        uow.require((), "testgegevens")
-        store_book(uow.session, data.book, "t")
-        uow.record("testgegevens", "demo")
-        uow.commit()
-    statements = generate_statements(data, MUNICIPAL_IBAN, months=MONTHS, seed=SEED)
-    for number, statement in enumerate(statements.statements, start=1):
-        path = tmp_path / f"month_{number}.xml"
-        write_camt053(path, [statement], message_id=f"W-{number}",
-                      created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
+    statements = store_demo(db)
+    for number, path in enumerate(month_files(statements, tmp_path), start=1):
         windows.clear()
         import_statement_file(db.unit_of_work("t"), path)
         windowed = [day for day in windows if day is not None]
@@ -77,18 +68,71 @@ def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, 
             assert not windowed  # the first statements: everything is new
         else:
             assert windowed and min(windowed) >= statements.statements[0].period_from
-        after_import = signal_table(db)
-        assert after_import, "the demo raises signals"
-
-        with db.unit_of_work("t") as uow:  # everything over everything, as of the same day
-            outcome = signals.refresh_signals(uow.session, None, date.today())
-            # (not committed: leaving the unit of work rolls it back)
-        assert (outcome.opened, outcome.updated, outcome.closed) == (0, 0, 0), (
-            f"month {number}: the evaluation since the import's first day left "
-            f"{outcome.summary()}")
-        assert signal_table(db) == after_import
+        assert_nothing_left(db, date.today(), f"month {number}")
     assert full_again, "no participant needed the whole history: the fallback went untested"
     assert negative_before, "no saldo was negative before the window: that case went untested"
+
+
+def test_each_day_judges_from_the_last_evaluation_and_misses_nothing(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(signals, "SALDO_MOVES_DAYS", 10)
+    statements = store_demo(db)
+    with signals.signals_paused():  # the months are there; the days pass below
+        for path in month_files(statements, tmp_path):
+            import_statement_file(db.unit_of_work("t"), path)
+    windows: list[date | None] = []
+    load_facts = signals.load_facts
+
+    def recording_load_facts(session, ids, on, *, since=None, thresholds=None):
+        windows.append(since)
+        return load_facts(session, ids, on, since=since, thresholds=thresholds)
+
+    monkeypatch.setattr(signals, "load_facts", recording_load_facts)
+    day = statements.statements[0].period_from + timedelta(days=40)
+    signals.evaluate_signals(db.unit_of_work("t"), day)  # over everything: the first start
+    changed = 0
+    # The next mornings, a week, a month and more later (the program not started meanwhile).
+    for step in (1, 1, 6, 17, 33, 45):
+        last, day = day, day + timedelta(days=step)
+        windows.clear()
+        outcome = signals.evaluate_daily(db.unit_of_work("t"), day)
+        assert windows[:1] == [last] and set(windows) <= {last, None}, "not windowed"
+        changed += outcome.opened + outcome.closed
+        assert signals.evaluate_daily(db.unit_of_work("t"), day) is None  # once a day
+        assert_nothing_left(db, day, f"{day}")
+    assert changed, "the days passing changed no signal: the test cannot fail"
+
+
+def store_demo(db):
+    data = generate_demo(PARTICIPANTS, seed=SEED, today=TODAY)
+    add_municipal_account(db.unit_of_work("t"), MUNICIPAL_IBAN, "Gemeente")
+    with db.unit_of_work("t") as uow:
+        uow.require((), "testgegevens")
+        store_book(uow.session, data.book, "t")
+        uow.record("testgegevens", "demo")
+        uow.commit()
+    return generate_statements(data, MUNICIPAL_IBAN, months=MONTHS, seed=SEED)
+
+
+def month_files(statements, folder) -> list:
+    paths = []
+    for number, statement in enumerate(statements.statements, start=1):
+        path = folder / f"month_{number}.xml"
+        write_camt053(path, [statement], message_id=f"W-{number}",
+                      created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
+        paths.append(path)
+    return paths
+
+
+def assert_nothing_left(db, on: date, when: str) -> None:
+    """Everyone over everything as of ``on`` (rolled back) changes nothing."""
+    before = signal_table(db)
+    assert before, "the demo raises signals"
+    with db.unit_of_work("t") as uow:
+        outcome = signals.refresh_signals(uow.session, None, on)
+        # (not committed: leaving the unit of work rolls it back)
+    assert (outcome.opened, outcome.updated, outcome.closed) == (0, 0, 0), (
+        f"{when}: the windowed evaluation left {outcome.summary()}")
+    assert signal_table(db) == before
 
 
 @pytest.mark.parametrize("moved", ["later", "earlier"])
