@@ -472,20 +472,27 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
                 payments[pid].append(BookedPayment(a_id, day, cents))
     else:
         thresholds = thresholds or load_thresholds(session)
-        _payments_since(connection, ids, on, since, agreements, thresholds, payments)
+        first_of, whole = _payment_windows(agreements, since, thresholds)
         moves_from = since - timedelta(days=SALDO_MOVES_DAYS)
+        # One pass over the last months' bookings gives the saldo's moves and the payments.
+        for pid, a_id, day, cents in connection.execute(
+            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+                   Booking.amount_cents)
+            .where(Booking.participant_id.in_(ids),
+                   Booking.booking_date >= min(moves_from, *first_of.values()),
+                   Booking.booking_date <= on)
+        ).all():
+            if day >= moves_from:
+                moves[pid].append((day, cents))
+            if a_id in first_of and day >= first_of[a_id]:
+                payments[pid].append(BookedPayment(a_id, day, cents))
+        _whole_payments(connection, whole, on, payments)
         opening = dict(connection.execute(
             select(Booking.participant_id, func.sum(Booking.amount_cents))
             .where(Booking.participant_id.in_(ids), Booking.booking_date < moves_from)
             .group_by(Booking.participant_id)).all())
         negative_since = _negative_since(
             connection, [pid for pid, cents in opening.items() if cents < 0], moves_from)
-        for pid, day, cents in connection.execute(
-            select(Booking.participant_id, Booking.booking_date, Booking.amount_cents)
-            .where(Booking.participant_id.in_(ids), Booking.booking_date >= moves_from,
-                   Booking.booking_date <= on)
-        ).all():
-            moves[pid].append((day, cents))
     # Keyed per (participant, transaction): one payment suggested to two participants
     # waits in the queue for each of them.
     queued_agreements: dict[tuple[int, int], set[int]] = defaultdict(set)
@@ -555,15 +562,15 @@ def _negative_since(connection, ids: list[int], before: date) -> dict[int, date]
 SALDO_MOVES_DAYS = 92
 
 
-def _payments_since(connection, ids: Sequence[int], on: date, since: date,
-                    agreements: dict[int, list[AgreementFacts]], thresholds: SignalThresholds,
-                    payments: dict[int, list[BookedPayment]]) -> None:
-    """The booked payments the periods judged since ``since`` can hold: from two periods and
-    margins before it (a payment belongs to the nearest due day, at most a period away). Of
-    an agreement paid less than monthly, or that began within that time (a payment before
-    the first due day belongs to the first period, however early), all of them: few rows,
-    where a date bound would make the database read every booking."""
-    first_of: dict[int, date] = {}  # agreement → its first payment day needed
+def _payment_windows(agreements: dict[int, list[AgreementFacts]], since: date,
+                     thresholds: SignalThresholds) -> tuple[dict[int, date], list[int]]:
+    """Which booked payments the periods judged since ``since`` can hold: per agreement the
+    first payment day needed, two periods and margins before it (a payment belongs to the
+    nearest due day, at most a period away); and the agreements that need all of them —
+    paid less than monthly, or begun within that time (a payment before the first due day
+    belongs to the first period, however early): few rows, fetched by agreement, where a
+    date bound would make the database read every booking."""
+    first_of: dict[int, date] = {}
     whole: list[int] = []
     for group in agreements.values():
         for agreement in group:
@@ -573,20 +580,17 @@ def _payments_since(connection, ids: Sequence[int], on: date, since: date,
                 whole.append(agreement.id)
             else:
                 first_of[agreement.id] = first
-    columns = (Booking.participant_id, Booking.agreement_id, Booking.booking_date,
-               Booking.amount_cents)
-    if first_of:
+    return first_of, whole
+
+
+def _whole_payments(connection, agreement_ids: list[int], on: date,
+                    payments: dict[int, list[BookedPayment]]) -> None:
+    for start in range(0, len(agreement_ids), CHUNK):
         for pid, a_id, day, cents in connection.execute(
-            select(*columns).where(Booking.participant_id.in_(ids),
-                                   Booking.booking_date >= min(first_of.values()),
-                                   Booking.booking_date <= on)
-        ).all():
-            if a_id in first_of and day >= first_of[a_id]:
-                payments[pid].append(BookedPayment(a_id, day, cents))
-    for start in range(0, len(whole), CHUNK):
-        for pid, a_id, day, cents in connection.execute(
-            select(*columns).where(Booking.agreement_id.in_(whole[start:start + CHUNK]),
-                                   Booking.booking_date <= on)
+            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+                   Booking.amount_cents)
+            .where(Booking.agreement_id.in_(agreement_ids[start:start + CHUNK]),
+                   Booking.booking_date <= on)
         ).all():
             payments[pid].append(BookedPayment(a_id, day, cents))
 
