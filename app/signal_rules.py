@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import NamedTuple
 
 from app.formatting import euro, short_date
@@ -134,6 +135,13 @@ class ParticipantFacts:
     since: date | None = None
     opening_saldo: int = 0
     opening_negative_since: date | None = None  # when ``opening_saldo`` is below zero
+
+    @cached_property
+    def payments_by_agreement(self) -> dict[int, list[BookedPayment]]:
+        grouped: dict[int, list[BookedPayment]] = defaultdict(list)
+        for payment in self.payments:
+            grouped[payment.agreement_id].append(payment)
+        return grouped
 
 
 class NeedsHistory(Exception):  # noqa: N818 - a request, not an error
@@ -260,7 +268,7 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     first_judged = coverage.first
     if facts.since is not None:
         first_judged = max(first_judged, judged_from(agreement, facts.since, thresholds))
-    payments = [p for p in facts.payments if p.agreement_id == agreement.id]
+    payments = facts.payments_by_agreement.get(agreement.id, [])
     periods = [p for p in _periods(agreement, margin, first_judged, last_judged, payments,
                                    _queued_for(facts, agreement))
                if first_judged <= p.due <= last_judged]
@@ -456,8 +464,8 @@ def _forecast(facts: ParticipantFacts, saldo: int, on: date,
         margin = margin_of(agreement, thresholds)
         # Only a payment of the last period or so can belong to a period still to come.
         since = on - timedelta(days=PERIOD_DAYS.get(agreement.frequency, 366) + margin)
-        payments = [p for p in facts.payments
-                    if p.agreement_id == agreement.id and since <= p.day <= on]
+        payments = [p for p in facts.payments_by_agreement.get(agreement.id, ())
+                    if since <= p.day <= on]
         for period in _periods(agreement, margin, on, last, payments):
             if on < period.due <= last and not period.booked:  # not paid early
                 coming.append((period.due, agreement.signed_cents, agreement))
