@@ -479,7 +479,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
             .where(Booking.participant_id.in_(ids),
-                   Booking.booking_date >= min(moves_from, *first_of.values()),
+                   Booking.booking_date >= min([moves_from, *first_of.values()]),
                    Booking.booking_date <= on)
         ).all():
             if day >= moves_from:
