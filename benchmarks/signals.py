@@ -8,9 +8,10 @@ agreement in that year — with what real years have: about 3% of the payments m
 by more than the tolerance, 1% paid twice, and saldos that drift below zero for some. Then
 measures, as of the last day of the year:
 
-- everyone: ``evaluate_signals`` (what ``huishoudboekje signals`` and the first start of the
-  day do): participants/s and the signals it found, then a second run (nothing new: updates
-  only);
+- everyone: ``evaluate_signals`` (what ``huishoudboekje signals`` does): participants/s and
+  the signals it found, then a second run (nothing new: updates only);
+- the next morning: ``evaluate_daily`` a day later, judged from the last evaluation's day
+  (what the first start of the day does);
 - touched: the re-evaluation a booking adds to its commit (one participant), and an import
   of a day (100 participants).
 
@@ -106,7 +107,7 @@ def measure(url: str) -> dict:
 
     from app.db import Database
     from app.models import Participant
-    from app.services.signals import evaluate_signals, list_signals
+    from app.services.signals import evaluate_daily, evaluate_signals, list_signals
 
     db = Database.open(url)
     started = time.perf_counter()
@@ -128,9 +129,13 @@ def measure(url: str) -> dict:
         started = time.perf_counter()
         evaluate_signals(db.unit_of_work("bench"), LAST, rng.sample(ids, 100))
         hundred.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    morning = evaluate_daily(db.unit_of_work("bench"), LAST + timedelta(days=1))
+    next_morning = time.perf_counter() - started
     db.dispose()
     return {"everyone": everyone, "first": first, "again_s": everyone_again, "again": again,
-            "kinds": kinds, "one": statistics.median(one), "hundred": statistics.median(hundred)}
+            "morning_s": next_morning, "morning": morning, "kinds": kinds,
+            "one": statistics.median(one), "hundred": statistics.median(hundred)}
 
 
 def main() -> int:
@@ -153,6 +158,8 @@ def run(url: str, participants: int) -> int:
     print(f"everyone, again:     {figures['again_s']:.2f} s "
           f"({participants / figures['again_s']:,.0f} participants/s) — "
           f"{figures['again'].summary()}")
+    print(f"the next morning (evaluate_daily, judged from the last evaluation's day): "
+          f"{figures['morning_s']:.2f} s — {figures['morning'].summary()}")
     print("open signals by kind: " + ", ".join(
         f"{kind} {count:,}" for kind, count in figures["kinds"].most_common()))
     print(f"touched by a booking (1 participant): {figures['one'] * 1000:.0f} ms per commit "
