@@ -80,6 +80,7 @@ def build(url: str, count: int) -> Database:
     create_demo(db.unit_of_work("bench"), 200, seed=5, today=TODAY)
     rng = random.Random(7)
     with db.unit_of_work("bench") as uow:
+        uow.require((), "benchmarkgegevens")  # only the owner stores raw rows
         session = uow.session
         account = session.scalar(select(BankAccount.id).where(BankAccount.is_municipal))
         statement = Statement(account_id=account, bank_statement_id="BENCH",

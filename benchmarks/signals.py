@@ -57,6 +57,7 @@ def build(url: str, participants: int) -> dict:
     data = generate_demo(participants, seed=11, today=LAST)
     rng = random.Random(11)
     with db.unit_of_work("bench") as uow:
+        uow.require((), "benchmarkgegevens")  # only the owner stores raw rows
         session = uow.session
         account, statement = demo_municipality(session, data, FIRST, LAST)
         transactions, bookings = [], []
