@@ -212,9 +212,19 @@ class _Period:
 
 
 def margin_of(agreement: AgreementFacts, thresholds: Thresholds) -> int:
-    if agreement.margin_days is not None:
-        return agreement.margin_days
-    return thresholds.margin_days.get(agreement.frequency, DEFAULT_MARGIN_DAYS["maand"])
+    return margin_days(agreement.frequency, agreement.margin_days, thresholds)
+
+
+def margin_days(frequency: str, own: int | None, thresholds: Thresholds) -> int:
+    if own is not None:
+        return own
+    return thresholds.margin_days.get(frequency, DEFAULT_MARGIN_DAYS["maand"])
+
+
+def judged_until(coverage: Coverage, on: date) -> date:
+    """The last day a payment's margin may run out on for its period to be judged: the last
+    statement day, and before today."""
+    return min(coverage.last, on - timedelta(days=1))
 
 
 def tolerance_of(agreement: AgreementFacts, thresholds: Thresholds) -> Decimal:
@@ -264,7 +274,7 @@ def _payment_findings(facts: ParticipantFacts, agreement: AgreementFacts, covera
     margin = margin_of(agreement, thresholds)
     # Judged: due on or after the first statement day, margin over by the last statement day
     # and before today.
-    last_judged = min(coverage.last, on - timedelta(days=1)) - timedelta(days=margin)
+    last_judged = judged_until(coverage, on) - timedelta(days=margin)
     first_judged = coverage.first
     if facts.since is not None:
         first_judged = max(first_judged, judged_from(agreement, facts.since, thresholds))
@@ -486,6 +496,7 @@ def _forecast(facts: ParticipantFacts, saldo: int, on: date,
 __all__ = [
     "PERIOD_DAYS", "PERIOD_KINDS", "AgreementFacts", "BookedPayment", "Coverage", "Finding",
     "NeedsHistory", "ParticipantFacts",
-    "QueuedPayment", "Thresholds", "evaluate", "judged_from", "margin_of", "monthly_fixed_costs",
+    "QueuedPayment", "Thresholds", "evaluate", "judged_from", "judged_until", "margin_days",
+    "margin_of", "monthly_fixed_costs",
     "saldo_history", "tolerance_of",
 ]

@@ -6,6 +6,7 @@ signal to open, update or close that the windowed evaluation left."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from app.demo import generate_demo
 from app.demo_camt import write_camt053
 from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
+from app.importers.statements import StatementData
 from app.models import Signal
 from app.services import signals
 from app.services.accounts import add_municipal_account
@@ -59,8 +61,21 @@ def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, 
     monkeypatch.setattr(signals, "load_facts", recording_load_facts)
     monkeypatch.setattr(signals, "evaluate", recording_evaluate)
 
+    evaluated: list[int] = []  # how many participants each import's commit evaluated
+    refresh = signals.refresh_signals
+
+    def recording_refresh(session, ids, *args, **kwargs):
+        evaluated.append(PARTICIPANTS if ids is None else len(set(ids)))
+        return refresh(session, ids, *args, **kwargs)
+
+    monkeypatch.setattr(signals, "refresh_signals", recording_refresh)
+
     statements = store_demo(db)
-    for number, path in enumerate(month_files(statements, tmp_path), start=1):
+    # The first month whole, the next ones as the days come in: a few days, then more.
+    parts = [[statements.statements[0]]] + [
+        split(statement, cuts=(2, 3, 12)) for statement in statements.statements[1:]]
+    for number, path in enumerate(statement_files(
+            [part for month in parts for part in month], tmp_path), start=1):
         windows.clear()
         import_statement_file(db.unit_of_work("t"), path)
         windowed = [day for day in windows if day is not None]
@@ -68,16 +83,18 @@ def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, 
             assert not windowed  # the first statements: everything is new
         else:
             assert windowed and min(windowed) >= statements.statements[0].period_from
-        assert_nothing_left(db, date.today(), f"month {number}")
+        assert_nothing_left(db, date.today(), f"import {number}")
     assert full_again, "no participant needed the whole history: the fallback went untested"
     assert negative_before, "no saldo was negative before the window: that case went untested"
+    # A statement of a day or two concerns those with payments due then, not everyone.
+    assert min(evaluated) < PARTICIPANTS / 2, evaluated
 
 
 def test_each_day_judges_from_the_last_evaluation_and_misses_nothing(db, tmp_path, monkeypatch):
     monkeypatch.setattr(signals, "SALDO_MOVES_DAYS", 10)
     statements = store_demo(db)
     with signals.signals_paused():  # the months are there; the days pass below
-        for path in month_files(statements, tmp_path):
+        for path in statement_files(statements.statements, tmp_path):
             import_statement_file(db.unit_of_work("t"), path)
     windows: list[date | None] = []
     load_facts = signals.load_facts
@@ -113,10 +130,26 @@ def store_demo(db):
     return generate_statements(data, MUNICIPAL_IBAN, months=MONTHS, seed=SEED)
 
 
-def month_files(statements, folder) -> list:
+def split(statement: StatementData, cuts: tuple[int, ...]) -> list[StatementData]:
+    """The statement as the bank would send it in parts: the entries up to ``cuts`` days
+    after its first day, each part with its own balances."""
+    parts, balance, start = [], statement.opening_balance_cents, statement.period_from
+    bounds = [statement.period_from + timedelta(days=days) for days in cuts]
+    for last in [*bounds, statement.period_through]:
+        entries = [e for e in statement.entries if start <= e.booking_date <= last]
+        closing = balance + sum(e.amount_cents for e in entries)
+        parts.append(replace(
+            statement, entries=entries, period_from=start, period_through=last,
+            opening_balance_cents=balance, opening_date=start, closing_balance_cents=closing,
+            closing_date=last, statement_id=f"{statement.statement_id}-{len(parts) + 1}"))
+        balance, start = closing, last + timedelta(days=1)
+    return parts
+
+
+def statement_files(statements: list[StatementData], folder) -> list:
     paths = []
-    for number, statement in enumerate(statements.statements, start=1):
-        path = folder / f"month_{number}.xml"
+    for number, statement in enumerate(statements, start=1):
+        path = folder / f"statement_{number}.xml"
         write_camt053(path, [statement], message_id=f"W-{number}",
                       created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
         paths.append(path)

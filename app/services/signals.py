@@ -52,6 +52,7 @@ from app.models import (
 from app.models.base import stored_text, utcnow
 from app.models.employee import Role
 from app.reports.signals_csv import SignalExportRow
+from app.schedule import Schedule, due_dates
 from app.services.bulk import insert_rows
 from app.services.permissions import EVERYONE as ALL_ROLES
 from app.services.permissions import requires
@@ -69,6 +70,8 @@ from app.signal_rules import (
     ReturnedPayout,
     evaluate,
     judged_from,
+    judged_until,
+    margin_days,
     margin_of,
 )
 from app.signal_rules import Thresholds as SignalThresholds
@@ -409,9 +412,40 @@ def _refresh_touched(session: Session) -> None:
         refresh_signals(session, None, since=since,
                         in_full=earlier | participants_of_transactions(session, transactions))
         return
-    touched |= participants_of_transactions(session, transactions)
+    later = participants_of_transactions(session, transactions)
+    touched |= later
     if touched:
-        refresh_signals(session, touched)
+        # Each from the first day their changes concern (an import's rows, statement days);
+        # who was touched without a day, over everything.
+        days = [day for pid, day in first_days.items() if pid in touched and day > _ALL_DAYS]
+        refresh_signals(session, touched, since=min(days, default=None),
+                        in_full={pid for pid in touched
+                                 if first_days.get(pid, _ALL_DAYS) == _ALL_DAYS} | later)
+
+
+def participants_newly_judged(session: Session, before: Coverage, after: Coverage,
+                              on: date) -> set[int]:
+    """Who has a payment period that the statements' new days judge for the first time (its
+    margin runs out on one of them, ``signal_rules.judged_until``): a day's statement
+    concerns the few whose payments were due then, not everyone. A superset will do (the
+    ended participants, whom the rules skip, are in it)."""
+    start, end = judged_until(before, on), judged_until(after, on)
+    if end <= start:
+        return set()
+    thresholds = load_thresholds(session)
+    found: set[int] = set()
+    for pid, frequency, day, valid_from, valid_through, own in session.connection().execute(
+        select(Agreement.participant_id, stored_text(Agreement.frequency), Agreement.day,
+               Agreement.valid_from, Agreement.valid_through, Agreement.signal_margin_days)
+        .where(Agreement.valid_from <= end)
+    ).all():
+        if pid in found:
+            continue
+        margin = timedelta(days=margin_days(frequency, own, thresholds))
+        if due_dates(Schedule(frequency, day, valid_from, valid_through),
+                     start - margin + timedelta(days=1), end - margin):
+            found.add(pid)
+    return found
 
 
 def statement_coverage(session: Session) -> Coverage | None:
@@ -843,7 +877,8 @@ def participants_of_transactions(session: Session, transaction_ids: Iterable[int
 __all__ = [
     "EvaluationOutcome", "SignalRow", "SignalThresholds", "clean_thresholds",
     "default_thresholds", "evaluate_daily", "evaluate_signals", "list_signals",
-    "load_thresholds", "open_signal_count", "participants_of_transactions", "refresh_signals",
+    "load_thresholds", "open_signal_count", "participants_newly_judged",
+    "participants_of_transactions", "refresh_signals",
     "touch", "touch_everyone", "touch_transactions",
     "save_thresholds", "set_signal_status", "statement_coverage",
 ]

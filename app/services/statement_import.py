@@ -38,7 +38,12 @@ from app.models.employee import Role
 from app.services.bulk import new_ids
 from app.services.matching import Matcher
 from app.services.permissions import requires
-from app.services.signals import statement_coverage, touch_everyone
+from app.services.signals import (
+    participants_newly_judged,
+    statement_coverage,
+    touch,
+    touch_everyone,
+)
 from app.services.unit_of_work import UnitOfWork
 from app.services.validation import format_iban
 from app.signal_rules import Coverage
@@ -190,7 +195,12 @@ def store_statements(uow: UnitOfWork, result: ReadResult | StatementStream, *, f
         session.flush()
         coverage = statement_coverage(session)
         if coverage != covered:  # payments due in the new days
-            touch_everyone(session, since=_changed_since(covered, coverage, store.first_day))
+            since = _changed_since(covered, coverage, store.first_day)
+            if covered is not None and coverage.first == covered.first:  # later days only
+                touch(session, participants_newly_judged(session, covered, coverage,
+                                                         date.today()), since=since)
+            else:  # the first statements, or an older one: every period from its start
+                touch_everyone(session, since=since)
         imported.result = json.dumps(outcome.as_dict(), ensure_ascii=False)
         uow.record("bankafschrift geïmporteerd", imported, after={
             "bestand": file_name, "sha256": sha256, "formaat": stream.file_format,
