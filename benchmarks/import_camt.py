@@ -1,7 +1,7 @@
 """Benchmark: importing a month's camt.053 of a big municipality, linking included.
 
     python benchmarks/import_camt.py [--participants 10000] [--postgres | --db URL]
-                                     [--skip-doubling] [--history MONTHS]
+                                     [--skip-doubling] [--history MONTHS] [--days DAYS]
 
 The data is the messy demo's (app.demo, app.demo_statements): 10,000 participants with their
 ~80,000 agreements, organisations, accounts and search terms stored first (not timed), then
@@ -25,6 +25,8 @@ before the import (see ``measure_store_floor``).
 ``--history MONTHS``: that many earlier months imported, linked and evaluated first (not
 timed), as in a municipality that has used the program for a while (the import's commit
 judges the signals from the import's first day, so it does not grow with them).
+``--days DAYS``: after the month, the next month's first days, one statement a day, each
+imported on its own (a municipality imports the daily statements through the month).
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for folder in (ROOT, ROOT / "benchmarks"):  # also when imported as benchmarks.import_camt
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 from municipality import peak_mb  # noqa: E402
 
@@ -56,15 +60,32 @@ def demo(participants: int):
     return generate_demo(participants, seed=SEED, today=TODAY)
 
 
-def make_files(participants: int, folder: Path, history: int = 0
-               ) -> tuple[dict[int, Path], list[Path]]:
+def make_files(participants: int, folder: Path, history: int = 0, days: int = 0
+               ) -> tuple[dict[int, Path], list[Path], list[Path]]:
     """The measured files — one month (~10 entries per participant) and two months in one
-    file — and ``history`` earlier months, one file each, imported before (not timed)."""
+    file — ``history`` earlier months, one file each, imported before (not timed), and the
+    next month's first ``days`` booking days, one statement each."""
     from app.demo_camt import write_camt053
     from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
 
     statements = generate_statements(demo(participants), MUNICIPAL_IBAN, months=history + 2,
                                      seed=SEED).statements
+    daily = []
+    next_month = statements[history + 1]
+    balance = next_month.opening_balance_cents
+    for number, day in enumerate(sorted({e.booking_date for e in next_month.entries})[:days],
+                                 start=1):
+        entries = [e for e in next_month.entries if e.booking_date == day]
+        closing = balance + sum(e.amount_cents for e in entries)
+        path = folder / f"camt_day_{number}.xml"
+        write_camt053(path, [replace(
+            next_month, entries=entries, period_from=day, period_through=day,
+            opening_balance_cents=balance, opening_date=day, closing_balance_cents=closing,
+            closing_date=day, statement_id=f"{next_month.statement_id}-{number}")],
+            message_id=f"BENCH-D{number}", created=datetime(2026, 11, 1, 6),
+            bank_bic=BANK_BIC)
+        daily.append(path)
+        balance = closing
     earlier = []
     for number, statement in enumerate(statements[:history], start=1):
         path = folder / f"camt_history_{number}.xml"
@@ -79,7 +100,7 @@ def make_files(participants: int, folder: Path, history: int = 0
         write_camt053(path, chosen, message_id=f"BENCH-{months}",
                       created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
         files[entries] = path
-    return files, earlier
+    return files, earlier, daily
 
 
 # -- in a child process ------------------------------------------------------------------------
@@ -341,15 +362,19 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=0, metavar="MONTHS",
                         help="months of statements imported before the measured ones (a "
                              "municipality's database is not empty)")
+    parser.add_argument("--days", type=int, default=0, metavar="DAYS",
+                        help="then the next month's first days, one statement a day, as a "
+                             "municipality imports them through the month")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        files, history = make_files(args.participants, folder, args.history)
+        files, history, daily = make_files(args.participants, folder, args.history, args.days)
         for urls, twin in database_urls(args, folder):
-            report(files, history, urls, twin, args)
+            report(files, history, daily, urls, twin, args)
 
 
-def report(files: dict[int, Path], history: list[Path], urls, twin, args) -> None:
+def report(files: dict[int, Path], history: list[Path], daily: list[Path], urls, twin,
+           args) -> None:
     results = {}
     for entries, path in sorted(files.items())[: 1 if args.skip_doubling else 2]:
         floor = in_child("--floor", str(path))
@@ -376,6 +401,13 @@ def report(files: dict[int, Path], history: list[Path], urls, twin, args) -> Non
                   f"the driver {store['seconds']:.2f} s; reading + storing floor {both:.2f} s "
                   f"(the import is {r['seconds'] / both:.1f}× that; what is left for deciding, "
                   f"signals and bookkeeping: {r['seconds'] - both:.2f} s)", flush=True)
+        if len(results) == 1:  # after the one month: the next days, one at a time
+            for day in daily:
+                d = in_child("--import", str(day), url)
+                parts = ", ".join(f"{part} {seconds:.2f} s"
+                                  for part, seconds in d["parts"].items())
+                print(f"          a day's statement: {d['new']:,} entries, "
+                      f"{d['seconds']:.2f} s ({parts})", flush=True)
     if len(results) == 2:
         one, two = (results[n] for n in sorted(results))
         print(f"doubling the entries multiplied the import time by "
