@@ -1,4 +1,5 @@
-"""Inserting many rows at once (workbook migration, demo data, later large statements).
+"""Inserting many rows at once (workbook migration, demo data, later large statements), and
+asking for rows by a long list of keys.
 
 SQLite takes one executemany. PostgreSQL takes COPY, several times faster than even pipelined
 INSERTs for tens of thousands of rows; COPY skips SQLAlchemy's Python-side column defaults,
@@ -12,11 +13,24 @@ import sqlite3
 from typing import Any
 
 import psycopg
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import ARRAY, Connection, Table, any_, bindparam, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 COPY_FROM_ROWS = 500  # below this an INSERT is as fast and simpler
+
+
+def among(column: Any, values: Any, bind: Session | Connection) -> ColumnElement[bool]:
+    """``column IN (values)`` for a list of thousands (the participants of a round of the
+    signals, an import's keys). On PostgreSQL ``column = ANY(:array)``: one parameter, where
+    thousands of them cost psycopg more to fit into the query text than the database needs
+    to answer it, and SQLAlchemy compiles the statement once instead of per list length."""
+    dialect = bind.dialect if isinstance(bind, Connection) else bind.get_bind().dialect
+    values = list(values)
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -47,7 +47,7 @@ from app.models import (
 from app.models.base import stored_text, utcnow
 from app.models.employee import Role
 from app.services import payouts as payout_services
-from app.services.bulk import insert_rows
+from app.services.bulk import among, insert_rows
 from app.services.permissions import requires
 from app.services.signals import touch, touch_transactions
 from app.services.unit_of_work import UnitOfWork
@@ -234,7 +234,8 @@ class Matcher:
             if wanted is not None:
                 wanted = list(wanted)
                 for start in range(0, len(wanted), CHUNK):
-                    yield from self._facts(query.where(column.in_(wanted[start:start + CHUNK])))
+                    yield from self._facts(query.where(
+                        among(column, wanted[start:start + CHUNK], self.session)))
                 return
         yield from self._facts(query)
 

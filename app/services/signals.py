@@ -53,7 +53,7 @@ from app.models.base import stored_text, utcnow
 from app.models.employee import Role
 from app.reports.signals_csv import SignalExportRow
 from app.schedule import Schedule, due_dates
-from app.services.bulk import insert_rows
+from app.services.bulk import among, insert_rows
 from app.services.permissions import EVERYONE as ALL_ROLES
 from app.services.permissions import requires
 from app.services.unit_of_work import BEFORE_COMMIT, UnitOfWork, snapshot
@@ -332,7 +332,7 @@ def _lock_participants(session: Session, ids: list[int]) -> None:
     key would refuse it). In id order, so evaluations never wait for each other in a circle;
     FOR NO KEY UPDATE, so bookings that merely refer to the participant are not held up."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Participant.id).where(Participant.id.in_(ids))
+        session.execute(select(Participant.id).where(among(Participant.id, ids, session))
                         .order_by(Participant.id).with_for_update(key_share=True))
 
 
@@ -483,7 +483,8 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
                Agreement.signal_tolerance_percent)
         .join(Category, Category.id == Agreement.category_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
-        .where(Agreement.participant_id.in_(ids), Agreement.valid_from <= on + timedelta(days=70))
+        .where(among(Agreement.participant_id, ids, connection),
+               Agreement.valid_from <= on + timedelta(days=70))
     ).all()  # fetchall: a Core result iterated fetches row by row
     for (pid, a_id, category, kind, organisation, description, direction, frequency, day,
          valid_from, valid_through, amount, margin, tolerance) in rows:
@@ -499,7 +500,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
-            .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
+            .where(among(Booking.participant_id, ids, connection), Booking.booking_date <= on)
         ).all():
             moves[pid].append((day, cents))
             if a_id is not None:
@@ -512,7 +513,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
-            .where(Booking.participant_id.in_(ids),
+            .where(among(Booking.participant_id, ids, connection),
                    Booking.booking_date >= min([moves_from, *first_of.values()]),
                    Booking.booking_date <= on)
         ).all():
@@ -523,7 +524,8 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         _whole_payments(connection, whole, on, payments)
         opening = dict(connection.execute(
             select(Booking.participant_id, func.sum(Booking.amount_cents))
-            .where(Booking.participant_id.in_(ids), Booking.booking_date < moves_from)
+            .where(among(Booking.participant_id, ids, connection),
+                   Booking.booking_date < moves_from)
             .group_by(Booking.participant_id)).all())
         negative_since = _negative_since(
             connection, [pid for pid, cents in opening.items() if cents < 0], moves_from)
@@ -537,7 +539,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         .join(Suggestion, Suggestion.transaction_id == BankTransaction.id)
         .join(Agreement, Agreement.id == Suggestion.agreement_id)
         .where(BankTransaction.is_open, BankTransaction.booking_date <= on,
-               Agreement.participant_id.in_(ids))
+               among(Agreement.participant_id, ids, connection))
     ).all():
         queued_agreements[pid, t_id].add(a_id)
         queued_rows[pid, t_id] = (day, cents)
@@ -551,7 +553,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         .join(Category, Category.id == Payout.category_id)
         .outerjoin(Agreement, Agreement.id == Payout.agreement_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
-        .where(Payout.participant_id.in_(ids), Payout.status == PayoutStatus.RETURNED)
+        .where(among(Payout.participant_id, ids, session), Payout.status == PayoutStatus.RETURNED)
     ):
         returned[payout.participant_id].append(ReturnedPayout(
             payout.id, payout.agreement_id, agreement_label(category, organisation, None),
@@ -559,7 +561,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
     facts = {}
     for pid, status, buffer, talk in session.execute(
         select(Participant.id, Participant.status, Participant.buffer_limit_cents,
-               Participant.next_progress_talk).where(Participant.id.in_(ids))
+               Participant.next_progress_talk).where(among(Participant.id, ids, session))
     ):
         facts[pid] = ParticipantFacts(
             pid, status.value, buffer, talk, tuple(agreements[pid]), tuple(payments[pid]),
@@ -576,7 +578,7 @@ def _negative_since(connection, ids: list[int], before: date) -> dict[int, date]
         return {}
     daily = (select(Booking.participant_id.label("pid"), Booking.booking_date.label("day"),
                     func.sum(Booking.amount_cents).label("cents"))
-             .where(Booking.participant_id.in_(ids), Booking.booking_date < before)
+             .where(among(Booking.participant_id, ids, connection), Booking.booking_date < before)
              .group_by(Booking.participant_id, Booking.booking_date).subquery())
     running = select(daily.c.pid, daily.c.day, func.sum(daily.c.cents).over(
         partition_by=daily.c.pid, order_by=daily.c.day).label("saldo")).subquery()
@@ -623,7 +625,8 @@ def _whole_payments(connection, agreement_ids: list[int], on: date,
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
-            .where(Booking.agreement_id.in_(agreement_ids[start:start + CHUNK]),
+            .where(among(Booking.agreement_id, agreement_ids[start:start + CHUNK],
+                                 connection),
                    Booking.booking_date <= on)
         ).all():
             payments[pid].append(BookedPayment(a_id, day, cents))
@@ -640,10 +643,10 @@ def _keep(session: Session, findings: dict[int, list], now: datetime,
     evaluated since a day, per agreement the first due day judged; a period's signal before
     it was not looked at, so it is left as it is (and not read)."""
     judged = judged or {}
-    query = select(Signal).where(Signal.participant_id.in_(findings))
+    query = select(Signal).where(among(Signal.participant_id, findings, session))
     firsts = [day for days in judged.values() for day in days.values()]
     if firsts:  # the years of old period signals stay unread
-        query = query.where(or_(Signal.participant_id.in_(set(findings) - set(judged)),
+        query = query.where(or_(among(Signal.participant_id, set(findings) - set(judged), session),
                                 Signal.kind.not_in([SignalKind(k) for k in PERIOD_KINDS]),
                                 Signal.expected_date.is_(None),
                                 Signal.expected_date >= min(firsts)))
@@ -866,11 +869,11 @@ def participants_of_transactions(session: Session, transaction_ids: Iterable[int
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         found.update(session.scalars(select(Booking.participant_id).where(
-            Booking.transaction_id.in_(chunk), Booking.participant_id.is_not(None))))
+            among(Booking.transaction_id, chunk, session), Booking.participant_id.is_not(None))))
         found.update(session.scalars(
             select(Agreement.participant_id).join(
                 Suggestion, Suggestion.agreement_id == Agreement.id)
-            .where(Suggestion.transaction_id.in_(chunk))))
+            .where(among(Suggestion.transaction_id, chunk, session))))
     return found
 
 

@@ -35,7 +35,7 @@ from app.importers.statements import (
 )
 from app.models import BankAccount, BankTransaction, ImportedFile, Statement
 from app.models.employee import Role
-from app.services.bulk import new_ids
+from app.services.bulk import among, new_ids
 from app.services.matching import Matcher
 from app.services.permissions import requires
 from app.services.signals import (
@@ -485,7 +485,7 @@ def _known_keys(session: Session, account_id: int, keys: list[str]) -> set[str]:
     for start in range(0, len(keys), KEYS_PER_QUERY):
         known.update(session.scalars(select(BankTransaction.dedup_key).where(
             BankTransaction.account_id == account_id,
-            BankTransaction.dedup_key.in_(keys[start:start + KEYS_PER_QUERY]))))
+            among(BankTransaction.dedup_key, keys[start:start + KEYS_PER_QUERY], session))))
     return known
 
 
