@@ -22,10 +22,11 @@ COPY_FROM_ROWS = 500  # below this an INSERT is as fast and simpler
 
 
 def among(column: Any, values: Any, bind: Session | Connection) -> ColumnElement[bool]:
-    """``column IN (values)`` for a list of thousands (the participants of a round of the
-    signals, an import's keys). On PostgreSQL ``column = ANY(:array)``: one parameter, where
-    thousands of them cost psycopg more to fit into the query text than the database needs
-    to answer it, and SQLAlchemy compiles the statement once instead of per list length."""
+    """``column IN (values)`` for a list of thousands (an import's keys, the signals of a
+    round of participants, the matcher's chunks). On PostgreSQL ``column = ANY(:array)``: one
+    parameter, where thousands of them cost psycopg more to fit into the query text than the
+    database needs to answer it. Measured per query, not everywhere: for the bookings of a
+    round of participants (``signals.load_facts``) the database planned the IN list better."""
     dialect = bind.dialect if isinstance(bind, Connection) else bind.get_bind().dialect
     values = list(values)
     if dialect.name == "postgresql":

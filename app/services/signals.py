@@ -483,7 +483,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
                Agreement.signal_tolerance_percent)
         .join(Category, Category.id == Agreement.category_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
-        .where(among(Agreement.participant_id, ids, connection),
+        .where(Agreement.participant_id.in_(ids),
                Agreement.valid_from <= on + timedelta(days=70))
     ).all()  # fetchall: a Core result iterated fetches row by row
     for (pid, a_id, category, kind, organisation, description, direction, frequency, day,
@@ -500,7 +500,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
-            .where(among(Booking.participant_id, ids, connection), Booking.booking_date <= on)
+            .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
         ).all():
             moves[pid].append((day, cents))
             if a_id is not None:
@@ -513,7 +513,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
-            .where(among(Booking.participant_id, ids, connection),
+            .where(Booking.participant_id.in_(ids),
                    Booking.booking_date >= min([moves_from, *first_of.values()]),
                    Booking.booking_date <= on)
         ).all():
@@ -524,7 +524,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         _whole_payments(connection, whole, on, payments)
         opening = dict(connection.execute(
             select(Booking.participant_id, func.sum(Booking.amount_cents))
-            .where(among(Booking.participant_id, ids, connection),
+            .where(Booking.participant_id.in_(ids),
                    Booking.booking_date < moves_from)
             .group_by(Booking.participant_id)).all())
         negative_since = _negative_since(
@@ -539,7 +539,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         .join(Suggestion, Suggestion.transaction_id == BankTransaction.id)
         .join(Agreement, Agreement.id == Suggestion.agreement_id)
         .where(BankTransaction.is_open, BankTransaction.booking_date <= on,
-               among(Agreement.participant_id, ids, connection))
+               Agreement.participant_id.in_(ids))
     ).all():
         queued_agreements[pid, t_id].add(a_id)
         queued_rows[pid, t_id] = (day, cents)
@@ -553,7 +553,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         .join(Category, Category.id == Payout.category_id)
         .outerjoin(Agreement, Agreement.id == Payout.agreement_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
-        .where(among(Payout.participant_id, ids, session), Payout.status == PayoutStatus.RETURNED)
+        .where(Payout.participant_id.in_(ids), Payout.status == PayoutStatus.RETURNED)
     ):
         returned[payout.participant_id].append(ReturnedPayout(
             payout.id, payout.agreement_id, agreement_label(category, organisation, None),
@@ -561,7 +561,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
     facts = {}
     for pid, status, buffer, talk in session.execute(
         select(Participant.id, Participant.status, Participant.buffer_limit_cents,
-               Participant.next_progress_talk).where(among(Participant.id, ids, session))
+               Participant.next_progress_talk).where(Participant.id.in_(ids))
     ):
         facts[pid] = ParticipantFacts(
             pid, status.value, buffer, talk, tuple(agreements[pid]), tuple(payments[pid]),
@@ -578,7 +578,7 @@ def _negative_since(connection, ids: list[int], before: date) -> dict[int, date]
         return {}
     daily = (select(Booking.participant_id.label("pid"), Booking.booking_date.label("day"),
                     func.sum(Booking.amount_cents).label("cents"))
-             .where(among(Booking.participant_id, ids, connection), Booking.booking_date < before)
+             .where(Booking.participant_id.in_(ids), Booking.booking_date < before)
              .group_by(Booking.participant_id, Booking.booking_date).subquery())
     running = select(daily.c.pid, daily.c.day, func.sum(daily.c.cents).over(
         partition_by=daily.c.pid, order_by=daily.c.day).label("saldo")).subquery()
@@ -625,8 +625,7 @@ def _whole_payments(connection, agreement_ids: list[int], on: date,
         for pid, a_id, day, cents in connection.execute(
             select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
                    Booking.amount_cents)
-            .where(among(Booking.agreement_id, agreement_ids[start:start + CHUNK],
-                                 connection),
+            .where(Booking.agreement_id.in_(agreement_ids[start:start + CHUNK]),
                    Booking.booking_date <= on)
         ).all():
             payments[pid].append(BookedPayment(a_id, day, cents))
