@@ -483,8 +483,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
                Agreement.signal_tolerance_percent)
         .join(Category, Category.id == Agreement.category_id)
         .outerjoin(Organisation, Organisation.id == Agreement.organisation_id)
-        .where(Agreement.participant_id.in_(ids),
-               Agreement.valid_from <= on + timedelta(days=70))
+        .where(Agreement.participant_id.in_(ids), Agreement.valid_from <= on + timedelta(days=70))
     ).all()  # fetchall: a Core result iterated fetches row by row
     for (pid, a_id, category, kind, organisation, description, direction, frequency, day,
          valid_from, valid_through, amount, margin, tolerance) in rows:
@@ -524,8 +523,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         _whole_payments(connection, whole, on, payments)
         opening = dict(connection.execute(
             select(Booking.participant_id, func.sum(Booking.amount_cents))
-            .where(Booking.participant_id.in_(ids),
-                   Booking.booking_date < moves_from)
+            .where(Booking.participant_id.in_(ids), Booking.booking_date < moves_from)
             .group_by(Booking.participant_id)).all())
         negative_since = _negative_since(
             connection, [pid for pid, cents in opening.items() if cents < 0], moves_from)
