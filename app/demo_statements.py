@@ -29,6 +29,7 @@ Everything is fiction, like the book itself. No BSN appears anywhere: banks neve
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import functools
 import gc
 import random
@@ -388,6 +389,22 @@ def statement_window(today: date, months: int) -> tuple[date, date]:
     index = today.year * 12 + today.month - 1 - months
     first = date(index // 12, index % 12 + 1, 1)
     return first, date(today.year, today.month, 1) - timedelta(days=1)
+
+
+def split_statement(statement: StatementData, last_days: list[date]) -> list[StatementData]:
+    """The statement as the bank sends it through the month: a part up to each of
+    ``last_days`` and one for the rest, each with its own balances (the day statements a
+    municipality imports; a day without bookings goes with the next part)."""
+    parts, balance, start = [], statement.opening_balance_cents, statement.period_from
+    for last in [*sorted(last_days), statement.period_through]:
+        entries = [e for e in statement.entries if start <= e.booking_date <= last]
+        closing = balance + sum(e.amount_cents for e in entries)
+        parts.append(dataclasses.replace(
+            statement, entries=entries, period_from=start, period_through=last,
+            opening_balance_cents=balance, opening_date=start, closing_balance_cents=closing,
+            closing_date=last, statement_id=f"{statement.statement_id}-{len(parts) + 1}"))
+        balance, start = closing, last + timedelta(days=1)
+    return parts
 
 
 def generate_statements(data: DemoData, municipal_iban: str = MUNICIPAL_IBAN, months: int = 3,

@@ -25,8 +25,9 @@ before the import (see ``measure_store_floor``).
 ``--history MONTHS``: that many earlier months imported, linked and evaluated first (not
 timed), as in a municipality that has used the program for a while (the import's commit
 judges the signals from the import's first day, so it does not grow with them).
-``--days DAYS``: after the month, the next month's first days, one statement a day, each
-imported on its own (a municipality imports the daily statements through the month).
+``--days DAYS``: after the month, the next month's first booking days, one statement each
+(``split_statement``: a day without bookings goes with the next), each imported on its own
+(a municipality imports the daily statements through the month).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -64,28 +64,25 @@ def make_files(participants: int, folder: Path, history: int = 0, days: int = 0
                ) -> tuple[dict[int, Path], list[Path], list[Path]]:
     """The measured files — one month (~10 entries per participant) and two months in one
     file — ``history`` earlier months, one file each, imported before (not timed), and the
-    next month's first ``days`` booking days, one statement each."""
+    next month's first ``days`` booking days, one statement each (``split_statement``)."""
     from app.demo_camt import write_camt053
-    from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
+    from app.demo_statements import (
+        BANK_BIC,
+        MUNICIPAL_IBAN,
+        generate_statements,
+        split_statement,
+    )
 
     statements = generate_statements(demo(participants), MUNICIPAL_IBAN, months=history + 2,
                                      seed=SEED).statements
     daily = []
     next_month = statements[history + 1]
-    balance = next_month.opening_balance_cents
-    for number, day in enumerate(sorted({e.booking_date for e in next_month.entries})[:days],
-                                 start=1):
-        entries = [e for e in next_month.entries if e.booking_date == day]
-        closing = balance + sum(e.amount_cents for e in entries)
+    booking_days = sorted({e.booking_date for e in next_month.entries})[:days]
+    for number, part in enumerate(split_statement(next_month, booking_days)[:days], start=1):
         path = folder / f"camt_day_{number}.xml"
-        write_camt053(path, [replace(
-            next_month, entries=entries, period_from=day, period_through=day,
-            opening_balance_cents=balance, opening_date=day, closing_balance_cents=closing,
-            closing_date=day, statement_id=f"{next_month.statement_id}-{number}")],
-            message_id=f"BENCH-D{number}", created=datetime(2026, 11, 1, 6),
-            bank_bic=BANK_BIC)
+        write_camt053(path, [part], message_id=f"BENCH-D{number}",
+                      created=datetime(2026, 11, 1, 6), bank_bic=BANK_BIC)
         daily.append(path)
-        balance = closing
     earlier = []
     for number, statement in enumerate(statements[:history], start=1):
         path = folder / f"camt_history_{number}.xml"

@@ -6,7 +6,6 @@ signal to open, update or close that the windowed evaluation left."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -14,7 +13,12 @@ from sqlalchemy import select
 
 from app.demo import generate_demo
 from app.demo_camt import write_camt053
-from app.demo_statements import BANK_BIC, MUNICIPAL_IBAN, generate_statements
+from app.demo_statements import (
+    BANK_BIC,
+    MUNICIPAL_IBAN,
+    generate_statements,
+    split_statement,
+)
 from app.importers.statements import StatementData
 from app.models import Signal
 from app.services import signals
@@ -73,7 +77,9 @@ def test_each_import_judges_from_its_first_day_and_misses_nothing(db, tmp_path, 
     statements = store_demo(db)
     # The first month whole, the next ones as the days come in: a few days, then more.
     parts = [[statements.statements[0]]] + [
-        split(statement, cuts=(2, 3, 12)) for statement in statements.statements[1:]]
+        split_statement(statement, [statement.period_from + timedelta(days=days)
+                                    for days in (2, 3, 12)])
+        for statement in statements.statements[1:]]
     for number, path in enumerate(statement_files(
             [part for month in parts for part in month], tmp_path), start=1):
         windows.clear()
@@ -128,22 +134,6 @@ def store_demo(db):
         uow.record("testgegevens", "demo")
         uow.commit()
     return generate_statements(data, MUNICIPAL_IBAN, months=MONTHS, seed=SEED)
-
-
-def split(statement: StatementData, cuts: tuple[int, ...]) -> list[StatementData]:
-    """The statement as the bank would send it in parts: the entries up to ``cuts`` days
-    after its first day, each part with its own balances."""
-    parts, balance, start = [], statement.opening_balance_cents, statement.period_from
-    bounds = [statement.period_from + timedelta(days=days) for days in cuts]
-    for last in [*bounds, statement.period_through]:
-        entries = [e for e in statement.entries if start <= e.booking_date <= last]
-        closing = balance + sum(e.amount_cents for e in entries)
-        parts.append(replace(
-            statement, entries=entries, period_from=start, period_through=last,
-            opening_balance_cents=balance, opening_date=start, closing_balance_cents=closing,
-            closing_date=last, statement_id=f"{statement.statement_id}-{len(parts) + 1}"))
-        balance, start = closing, last + timedelta(days=1)
-    return parts
 
 
 def statement_files(statements: list[StatementData], folder) -> list:
