@@ -466,6 +466,11 @@ def statement_coverage(session: Session) -> Coverage | None:
     return Coverage(first, last)
 
 
+# A booking as the rules take it (BookedPayment, a saldo move), with its participant.
+_BOOKED = (Booking.participant_id, Booking.agreement_id, Booking.booking_date,
+           Booking.amount_cents)
+
+
 def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | None = None,
                thresholds: SignalThresholds | None = None) -> dict[int, ParticipantFacts]:
     """The rules' facts of these participants: a handful of queries, whatever their number.
@@ -497,8 +502,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
     negative_since: dict[int, date] = {}
     if since is None:
         for pid, a_id, day, cents in connection.execute(
-            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
-                   Booking.amount_cents)
+            select(*_BOOKED)
             .where(Booking.participant_id.in_(ids), Booking.booking_date <= on)
         ).all():
             moves[pid].append((day, cents))
@@ -510,8 +514,7 @@ def load_facts(session: Session, ids: Sequence[int], on: date, *, since: date | 
         moves_from = since - timedelta(days=SALDO_MOVES_DAYS)
         # One pass over the last months' bookings gives the saldo's moves and the payments.
         for pid, a_id, day, cents in connection.execute(
-            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
-                   Booking.amount_cents)
+            select(*_BOOKED)
             .where(Booking.participant_id.in_(ids),
                    Booking.booking_date >= min([moves_from, *first_of.values()]),
                    Booking.booking_date <= on)
@@ -621,8 +624,7 @@ def _whole_payments(connection, agreement_ids: list[int], on: date,
                     payments: dict[int, list[BookedPayment]]) -> None:
     for start in range(0, len(agreement_ids), CHUNK):
         for pid, a_id, day, cents in connection.execute(
-            select(Booking.participant_id, Booking.agreement_id, Booking.booking_date,
-                   Booking.amount_cents)
+            select(*_BOOKED)
             .where(Booking.agreement_id.in_(agreement_ids[start:start + CHUNK]),
                    Booking.booking_date <= on)
         ).all():
