@@ -11,7 +11,6 @@ Without --db it uses a new SQLite file in a temporary folder; with --db an EMPTY
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -19,6 +18,8 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from municipality import peak_mb  # noqa: E402
 
 from app.db import Database, make_engine, upgrade  # noqa: E402
 from app.demo import generate_demo  # noqa: E402
@@ -55,13 +56,12 @@ def main() -> None:
 
     rows = (summary.participants + summary.agreements + summary.search_terms + summary.accounts
             + summary.organisations)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"database: {db.engine.dialect.name}")
     print(f"read workbook alone: {read_seconds:.2f} s")
     print(f"dossiers import (read + check + store + commit): {total:.2f} s")
     print(f"  {summary.participants / total:,.0f} participants/s, {rows / total:,.0f} rows/s "
           f"({rows:,} rows: participants, agreements, search terms, accounts, organisations)")
-    print(f"peak memory of the process: {peak_mb:.0f} MB")
+    print(f"peak memory of the process: {peak_mb():.0f} MB")
 
 
 if __name__ == "__main__":

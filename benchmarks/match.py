@@ -25,7 +25,6 @@ month 3 is the figure that matters (goal ≥ 99.5%, 0 wrong).
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from municipality import peak_mb  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app.db import Database, make_engine, upgrade  # noqa: E402
@@ -325,7 +325,7 @@ def main() -> None:
         one_month(data, Path(folder), args.db, not args.skip_doubling)
         if not args.skip_months:
             three_months(data, Path(folder))
-    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak memory {peak_mb():.0f} MB")
 
 
 if __name__ == "__main__":
